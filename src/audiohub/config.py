@@ -1,0 +1,109 @@
+"""Settings, built by `create_app(settings)` and the CLI, never at import time.
+
+Every backend has its own nested settings model with its own environment prefix, so the flat
+variable names users know (WHISPER_MODEL, DATABASE_URL, the seed's API_GATEWAY_PORT ...) keep
+working while tests pass a Settings object instead of patching the environment.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from audiohub.errors import ConfigurationError
+
+_ENV = SettingsConfigDict(
+    env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+)
+
+
+class WhisperSettings(BaseSettings):
+    """faster-whisper options (WHISPER_*)."""
+
+    model_config = SettingsConfigDict(env_prefix="WHISPER_", **_ENV)
+
+    # "tiny.en" (bundled), "base" (optional extra) or a path to any CTranslate2 model directory.
+    model: str = "tiny.en"
+    device: Literal["cpu", "cuda", "auto"] = "cpu"
+    compute_type: str = "int8"
+    beam_size: int = Field(default=5, ge=1, le=10)
+    cpu_threads: int = Field(default=0, ge=0)
+    vad_filter: bool = True
+    language: str | None = "en"
+
+
+class AnalyzerSettings(BaseSettings):
+    """Which analyzer runs the classification, extraction and metrics (ANALYZER=...)."""
+
+    model_config = SettingsConfigDict(**_ENV)
+
+    analyzer: Literal["local"] = Field(default="local", validation_alias="ANALYZER")
+    # Cosine similarity under which the local classifier answers general/general_inquiry.
+    classify_threshold: float = Field(default=0.25, validation_alias="CLASSIFY_THRESHOLD")
+
+
+class DatabaseSettings(BaseSettings):
+    """Where calls, fields and prompts are stored."""
+
+    model_config = SettingsConfigDict(**_ENV)
+
+    url: str | None = Field(default=None, validation_alias="DATABASE_URL")
+    # The seed's Supabase client variables: kept so we can say exactly what to use instead.
+    supabase_url: str | None = Field(default=None, validation_alias="SUPABASE_URL")
+    supabase_service_key: SecretStr | None = Field(
+        default=None, validation_alias="SUPABASE_SERVICE_KEY"
+    )
+
+
+class Settings(BaseSettings):
+    """All hub settings. Seed variable names keep working."""
+
+    model_config = _ENV
+
+    data_dir: Path = Field(default=Path("data"), validation_alias="AUDIOHUB_DATA_DIR")
+    host: str = Field(default="127.0.0.1", validation_alias="AUDIOHUB_HOST")
+    port: int = Field(
+        default=8000, validation_alias=AliasChoices("API_GATEWAY_PORT", "AUDIOHUB_PORT")
+    )
+    max_upload_mb: float = Field(default=200, gt=0, validation_alias="MAX_UPLOAD_MB")
+    service_timeout: float = Field(default=30, gt=0, validation_alias="SERVICE_TIMEOUT")
+
+    transcriber: Literal["whisper"] = Field(default="whisper", validation_alias="TRANSCRIBER")
+    whisper: WhisperSettings = Field(default_factory=WhisperSettings)
+    analysis: AnalyzerSettings = Field(default_factory=AnalyzerSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+
+    @model_validator(mode="after")
+    def _supabase_needs_a_connection_string(self) -> Settings:
+        db = self.database
+        if db.url is None and (db.supabase_url or db.supabase_service_key):
+            raise ConfigurationError(
+                "SUPABASE_URL/SUPABASE_SERVICE_KEY are the seed's Supabase client settings; this hub "
+                "talks to Postgres directly. Set DATABASE_URL to your Supabase project's Postgres "
+                "connection string (Project settings -> Database -> Connection string), e.g. "
+                "postgresql://postgres:PASSWORD@db.PROJECT.supabase.co:5432/postgres"
+            )
+        return self
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * 1024 * 1024)
+
+    @property
+    def database_url(self) -> str:
+        """SQLAlchemy URL: DATABASE_URL, or the SQLite file in the data dir."""
+        url = self.database.url
+        if url is None:
+            return f"sqlite:///{(self.data_dir / 'audiohub.db').resolve()}"
+        # Plain postgres:// URLs (Supabase, Heroku) mean psycopg 3 here.
+        for prefix in ("postgres://", "postgresql://"):
+            if url.startswith(prefix):
+                return "postgresql+psycopg://" + url[len(prefix):]
+        return url
+
+    @property
+    def audio_dir(self) -> Path:
+        return self.data_dir / "audio"

@@ -1,0 +1,253 @@
+"""Data shapes shared by every stage.
+
+They are pydantic models so the same object crosses a function call in one process and an HTTP hop
+between services without a second definition.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class Word(BaseModel):
+    """One recognised word with its audio time."""
+
+    word: str
+    start: float
+    end: float
+    probability: float
+
+
+class Segment(BaseModel):
+    """A stretch of speech as the recogniser returned it."""
+
+    id: int
+    start: float
+    end: float
+    text: str
+    words: list[Word] = Field(default_factory=list)
+    no_speech_prob: float = 0.0
+    avg_logprob: float = 0.0
+
+
+class Transcript(BaseModel):
+    """The whole transcript. `text` is the segment texts joined by single spaces, so
+    character offsets into it are stable whoever rebuilds it from the segments."""
+
+    text: str
+    language: str
+    duration: float
+    segments: list[Segment] = Field(default_factory=list)
+
+    @classmethod
+    def from_segments(cls, segments: list[Segment], language: str, duration: float) -> Transcript:
+        text = " ".join(s.text.strip() for s in segments if s.text.strip())
+        return cls(text=text, language=language, duration=duration, segments=segments)
+
+    def timed_words(self) -> list[TimedWord]:
+        """Each word with its character span in `text` and its audio time.
+
+        Whisper words carry their own leading space and punctuation; we look each one up in the
+        text from where the previous one ended, so the spans always slice `text` exactly.
+        """
+        out: list[TimedWord] = []
+        cursor = 0
+        for seg in self.segments:
+            for w in seg.words:
+                token = w.word.strip()
+                if not token:
+                    continue
+                at = self.text.find(token, cursor)
+                if at < 0:
+                    continue
+                out.append(TimedWord(text=token, char_start=at, char_end=at + len(token),
+                                     start=w.start, end=w.end, probability=w.probability))
+                cursor = at + len(token)
+        return out
+
+
+class TimedWord(BaseModel):
+    """A word located both in the transcript text and in the audio."""
+
+    text: str
+    char_start: int
+    char_end: int
+    start: float
+    end: float
+    probability: float
+
+
+class Evidence(BaseModel):
+    """Where a value was said: `transcription[char_start:char_end] == text`."""
+
+    text: str
+    char_start: int
+    char_end: int
+    start_s: float | None
+    end_s: float | None
+
+
+class FieldSpec(BaseModel):
+    """One field of a category's schema."""
+
+    name: str
+    description: str = ""
+    kind: str = "text"
+
+
+class CategorySpec(BaseModel):
+    """A domain/category of the prompt library, with the prompt and fields to extract."""
+
+    domain: str
+    category: str
+    description: str
+    prompt: str
+    fields: list[FieldSpec]
+    version: int = 1
+    source: Literal["library", "generated", "edited"] = "library"
+
+    def json_schema(self) -> dict[str, Any]:
+        """The JSON schema of this category's `domain_specific_data`."""
+        return {
+            "type": "object",
+            "properties": {
+                f.name: {"type": ["string", "null"], "description": f.description, "maxLength": 500}
+                for f in self.fields
+            },
+            "required": [f.name for f in self.fields],
+            "additionalProperties": False,
+        }
+
+
+class Classification(BaseModel):
+    """The chosen domain/category and how sure we are of it."""
+
+    domain: str
+    category: str
+    score: float = 0.0
+    margin: float = 0.0
+
+
+class TokenCount(BaseModel):
+    """Tokens an LLM stage used (zeros for local backends)."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    total_tokens: int = 0
+
+    def __add__(self, other: TokenCount) -> TokenCount:
+        return TokenCount(
+            input_tokens=self.input_tokens + other.input_tokens,
+            output_tokens=self.output_tokens + other.output_tokens,
+            total_tokens=self.total_tokens + other.total_tokens,
+        )
+
+
+class TokenUsage(BaseModel):
+    """The seed's `token_usage` block."""
+
+    stage1_transcription_and_detection: TokenCount = Field(default_factory=TokenCount)
+    stage2_combined_analysis: TokenCount = Field(default_factory=TokenCount)
+    total: TokenCount = Field(default_factory=TokenCount)
+
+    @classmethod
+    def of(cls, stage1: TokenCount, stage2: TokenCount) -> TokenUsage:
+        return cls(stage1_transcription_and_detection=stage1, stage2_combined_analysis=stage2,
+                   total=stage1 + stage2)
+
+
+class SentimentScore(BaseModel):
+    """A VADER-style compound score in [-1, 1] and its label."""
+
+    label: Literal["positive", "neutral", "negative"]
+    score: float
+
+
+class SegmentSentiment(SentimentScore):
+    start: float
+    end: float
+
+
+class Sentiment(SentimentScore):
+    segments: list[SegmentSentiment] = Field(default_factory=list)
+
+
+class GeneralMetrics(BaseModel):
+    """The seed's `general_metrics`, with the fields ../taxonomy.md requires."""
+
+    summary: str
+    sentiment: Sentiment
+    call_outcome: Literal["resolved", "unresolved", "follow_up_required", "transferred"]
+    key_topics: list[str]
+    action_items: list[str]
+    pii_detected: list[str]
+    duration_seconds: float
+    language: str
+    talk_time_seconds: float | None = None
+    silence_ratio: float | None = None
+    words_per_minute: float | None = None
+    classification_score: float | None = None
+    classification_margin: float | None = None
+
+
+class Extraction(BaseModel):
+    """What the extraction stage returns for one call."""
+
+    domain_specific_data: dict[str, str | None]
+    evidence: dict[str, Evidence] = Field(default_factory=dict)
+    general_metrics: GeneralMetrics
+    tokens: TokenCount = Field(default_factory=TokenCount)
+
+
+class TranscriptionResult(BaseModel):
+    """What the transcription stage returns: the seed's stage 1 (text + domain + category)."""
+
+    transcript: Transcript
+    classification: Classification
+    audio_format: str
+    tokens: TokenCount = Field(default_factory=TokenCount)
+
+
+class CallRecord(BaseModel):
+    """Everything stored about one analysed call."""
+
+    filename: str
+    audio_sha256: str
+    audio_format: str
+    transcript: Transcript
+    classification: Classification
+    extraction: Extraction
+    token_usage: TokenUsage
+    prompt_version: int
+
+
+class DatabaseStatus(BaseModel):
+    success: bool
+    call_id: int | None
+
+
+class CallResult(BaseModel):
+    """The seed's output JSON, plus `evidence` beside `domain_specific_data`."""
+
+    filename: str
+    transcription: str
+    domain: str
+    category: str
+    domain_specific_data: dict[str, str | None]
+    evidence: dict[str, Evidence]
+    general_metrics: GeneralMetrics
+    database: DatabaseStatus
+    token_usage: TokenUsage
+    segments: list[Segment] = Field(default_factory=list)
+
+
+class Stats(BaseModel):
+    """Aggregates over stored calls."""
+
+    total_calls: int
+    by_domain: dict[str, int]
+    by_category: dict[str, int]
+    average_duration_seconds: float | None
+    average_sentiment: float | None

@@ -1,0 +1,76 @@
+"""One error hierarchy for every stage. Stage code raises these, never HTTPException, so the CLI,
+a worker and the HTTP services reuse it unchanged; one FastAPI handler maps them to JSON."""
+
+from __future__ import annotations
+
+
+class AudioHubError(Exception):
+    """Root of every error the hub raises on purpose."""
+
+    status_code = 500
+    error = "internal_error"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class InvalidInputError(AudioHubError):
+    """The request itself is wrong: the caller must change it."""
+
+    status_code = 400
+    error = "invalid_input"
+
+
+class EmptyUploadError(InvalidInputError):
+    """The uploaded file has no bytes."""
+
+    error = "empty_file"
+
+
+class MissingFileError(InvalidInputError):
+    """The multipart request has no `file` field."""
+
+    status_code = 422
+    error = "missing_file"
+
+
+class UploadTooLargeError(InvalidInputError):
+    """The upload is larger than MAX_UPLOAD_MB."""
+
+    status_code = 413
+    error = "file_too_large"
+
+
+class UnsupportedAudioError(InvalidInputError):
+    """The bytes are not audio we can decode, or the audio is truncated or corrupt."""
+
+    status_code = 415
+    error = "unsupported_audio"
+
+
+class NotFoundError(AudioHubError):
+    """A call, prompt or other record does not exist."""
+
+    status_code = 404
+    error = "not_found"
+
+
+class ConfigurationError(AudioHubError):
+    """The settings cannot work; the message says what to set or install."""
+
+    error = "configuration_error"
+
+
+class BackendUnavailableError(AudioHubError):
+    """A model, database or service the stage needs is not reachable or not installed."""
+
+    status_code = 503
+    error = "backend_unavailable"
+
+
+class StorageError(AudioHubError):
+    """The database or audio store refused a write; nothing was kept."""
+
+    status_code = 503
+    error = "storage_error"

@@ -1,0 +1,28 @@
+"""Analyzer backends by name (ANALYZER=...). Built-ins register here like plugins would."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from audiohub.config import Settings
+from audiohub.errors import ConfigurationError
+from audiohub.extraction.base import Analyzer
+
+
+def _local(settings: Settings) -> Analyzer:
+    from audiohub.extraction.backends.local.analyzer import LocalAnalyzer
+
+    return LocalAnalyzer(settings.analysis)
+
+
+ANALYZERS: dict[str, Callable[[Settings], Analyzer]] = {"local": _local}
+
+
+def get_analyzer(settings: Settings) -> Analyzer:
+    try:
+        factory = ANALYZERS[settings.analysis.analyzer]
+    except KeyError:
+        raise ConfigurationError(
+            f"ANALYZER={settings.analysis.analyzer!r} is unknown; choose one of {sorted(ANALYZERS)}"
+        ) from None
+    return factory(settings)

@@ -1,0 +1,110 @@
+"""How the gateway reaches each stage. The pipeline sees only these interfaces: `Local*` runs the
+stage in this process (in a worker thread, so the event loop keeps serving), an HTTP client can
+take its place without the pipeline noticing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from anyio import to_thread
+
+from audiohub.domain import (
+    CallRecord,
+    CallResult,
+    CategorySpec,
+    Classification,
+    Extraction,
+    Stats,
+    Transcript,
+    TranscriptionResult,
+)
+from audiohub.extraction.service import ExtractionService
+from audiohub.persistence.base import Store
+from audiohub.prompts.base import PromptStore
+from audiohub.transcription.service import TranscriptionService
+
+
+class TranscriptionStage(Protocol):
+    async def transcribe(self, audio: Path) -> TranscriptionResult: ...
+    async def health(self) -> str: ...
+
+
+class PromptStage(Protocol):
+    async def validate_and_generate(self, domain: str, category: str) -> CategorySpec | None: ...
+    async def health(self) -> str: ...
+
+
+class ExtractionStage(Protocol):
+    async def extract(
+        self, transcript: Transcript, classification: Classification, spec: CategorySpec
+    ) -> Extraction: ...
+    async def health(self) -> str: ...
+
+
+class PersistenceStage(Protocol):
+    async def save(self, record: CallRecord, audio: Path) -> int: ...
+    async def get(self, call_id: int) -> CallResult: ...
+    async def stats(self) -> Stats: ...
+    async def health(self) -> str: ...
+
+
+class LocalTranscription:
+    def __init__(self, service: TranscriptionService) -> None:
+        self.service = service
+
+    async def transcribe(self, audio: Path) -> TranscriptionResult:
+        return await to_thread.run_sync(self.service.transcribe, audio)
+
+    async def health(self) -> str:
+        return self.service.transcriber.health()
+
+
+class LocalPrompts:
+    def __init__(self, store: PromptStore) -> None:
+        self.store = store
+
+    async def validate_and_generate(self, domain: str, category: str) -> CategorySpec | None:
+        return await to_thread.run_sync(self.store.get, domain, category)
+
+    async def health(self) -> str:
+        return f"{len(await to_thread.run_sync(self.store.all))} domain/category pairs"
+
+
+class LocalExtraction:
+    def __init__(self, service: ExtractionService) -> None:
+        self.service = service
+
+    async def extract(
+        self, transcript: Transcript, classification: Classification, spec: CategorySpec
+    ) -> Extraction:
+        return await to_thread.run_sync(self.service.extract, transcript, classification, spec)
+
+    async def health(self) -> str:
+        return self.service.analyzer.health()
+
+
+class LocalPersistence:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def save(self, record: CallRecord, audio: Path) -> int:
+        return await to_thread.run_sync(self.store.save, record, audio)
+
+    async def get(self, call_id: int) -> CallResult:
+        return await to_thread.run_sync(self.store.get, call_id)
+
+    async def stats(self) -> Stats:
+        return await to_thread.run_sync(self.store.stats)
+
+    async def health(self) -> str:
+        return await to_thread.run_sync(self.store.health)
+
+
+@dataclass(frozen=True)
+class Stages:
+    transcription: TranscriptionStage
+    prompts: PromptStage
+    extraction: ExtractionStage
+    persistence: PersistenceStage

@@ -1,0 +1,85 @@
+"""The gateway's HTTP API: the seed's endpoints plus reading calls back."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Path, Request, UploadFile
+
+from audiohub import __version__
+from audiohub.domain import CallResult, Stats
+from audiohub.errors import AudioHubError, MissingFileError
+from audiohub.gateway.hub import Hub
+from audiohub.gateway.uploads import stage_upload
+
+router = APIRouter()
+
+
+def _hub(request: Request) -> Hub:
+    hub: Hub = request.app.state.hub
+    return hub
+
+
+@router.get("/")
+async def root() -> dict[str, Any]:
+    """The seed's root endpoint: what this is and where to go next."""
+    return {
+        "message": "Audio Magic Hub API Gateway",
+        "version": __version__,
+        "endpoints": {
+            "transcribe": "POST /api/transcribe/ (multipart field 'file')",
+            "call": "GET /api/calls/{call_id}",
+            "stats": "GET /api/stats",
+            "health": "GET /health",
+            "docs": "/docs",
+        },
+    }
+
+
+@router.get("/health")
+async def health(request: Request) -> dict[str, Any]:
+    """Status of every component; `status` is "healthy" only when all of them answer."""
+    stages = _hub(request).stages
+    checks = {
+        "transcription": stages.transcription.health,
+        "prompts": stages.prompts.health,
+        "extraction": stages.extraction.health,
+        "persistence": stages.persistence.health,
+    }
+    services: dict[str, dict[str, str]] = {}
+    for name, check in checks.items():
+        try:
+            services[name] = {"status": "healthy", "detail": await check()}
+        except (AudioHubError, OSError, RuntimeError) as exc:
+            services[name] = {"status": "unhealthy", "detail": str(exc)}
+        except Exception as exc:  # a health probe must report, not crash
+            services[name] = {"status": "unhealthy", "detail": f"{type(exc).__name__}: {exc}"}
+    ok = all(s["status"] == "healthy" for s in services.values())
+    return {"status": "healthy" if ok else "degraded", "services": services}
+
+
+@router.post("/api/transcribe/", response_model=CallResult)
+async def transcribe(request: Request, file: Annotated[UploadFile | None, File()] = None) -> CallResult:
+    """Analyse one recording (any common audio format) and store the result."""
+    if file is None:
+        raise MissingFileError("send the recording as multipart form field 'file', "
+                               "e.g. curl -F file=@call.wav ...")
+    hub = _hub(request)
+    s = hub.settings
+    staged = await stage_upload(file.file, file.filename, s.data_dir / "tmp", s.max_upload_bytes)
+    try:
+        return await hub.pipeline.process(staged)
+    finally:
+        staged.path.unlink(missing_ok=True)
+
+
+@router.get("/api/calls/{call_id}", response_model=CallResult)
+async def get_call(request: Request, call_id: Annotated[int, Path(ge=1)]) -> CallResult:
+    """A stored call, exactly as POST /api/transcribe/ returned it."""
+    return await _hub(request).stages.persistence.get(call_id)
+
+
+@router.get("/api/stats", response_model=Stats)
+async def stats(request: Request) -> Stats:
+    """Totals by domain and category, average duration and sentiment."""
+    return await _hub(request).stages.persistence.stats()

@@ -1,0 +1,59 @@
+"""The orchestrator: the seed's request flow, stage by stage, wherever each stage runs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from audiohub.domain import CallRecord, CallResult, DatabaseStatus, TokenUsage
+from audiohub.gateway.clients import Stages
+from audiohub.prompts.library import FALLBACK_CATEGORY, FALLBACK_DOMAIN, load_library
+
+
+@dataclass(frozen=True)
+class StagedAudio:
+    """An upload already on local disk, hashed, with the name the client gave it."""
+
+    path: Path
+    sha256: str
+    filename: str
+
+
+class Pipeline:
+    def __init__(self, stages: Stages) -> None:
+        self.stages = stages
+
+    async def process(self, audio: StagedAudio) -> CallResult:
+        """Transcribe, classify, extract and store one call; return the seed's output JSON.
+
+        Nothing is stored unless every stage succeeded, and then the call, its domain data and
+        its recording are stored together.
+        """
+        s = self.stages
+        stage1 = await s.transcription.transcribe(audio.path)
+        c = stage1.classification
+        spec = await s.prompts.validate_and_generate(c.domain, c.category)
+        if spec is None:
+            # A pair no prompt exists for (yet): analyse it with the general fallback's schema.
+            spec = next(x for x in load_library()
+                        if (x.domain, x.category) == (FALLBACK_DOMAIN, FALLBACK_CATEGORY))
+        extraction = await s.extraction.extract(stage1.transcript, c, spec)
+        usage = TokenUsage.of(stage1.tokens, extraction.tokens)
+        record = CallRecord(
+            filename=audio.filename, audio_sha256=audio.sha256, audio_format=stage1.audio_format,
+            transcript=stage1.transcript, classification=c, extraction=extraction,
+            token_usage=usage, prompt_version=spec.version,
+        )
+        call_id = await s.persistence.save(record, audio.path)
+        return CallResult(
+            filename=audio.filename,
+            transcription=stage1.transcript.text,
+            domain=c.domain,
+            category=c.category,
+            domain_specific_data=extraction.domain_specific_data,
+            evidence=extraction.evidence,
+            general_metrics=extraction.general_metrics,
+            database=DatabaseStatus(success=True, call_id=call_id),
+            token_usage=usage,
+            segments=stage1.transcript.segments,
+        )

@@ -1,0 +1,26 @@
+"""The persistence contract: store an analysed call atomically, read it back, aggregate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+from audiohub.domain import CallRecord, CallResult, Stats
+
+
+class Store(Protocol):
+    """Keeps calls. `save` writes the call, its domain data and its audio, or nothing at all."""
+
+    def save(self, record: CallRecord, audio: Path) -> int:
+        """Store the call and its recording; return the new call id."""
+        ...
+
+    def get(self, call_id: int) -> CallResult:
+        """The call as the API returned it. Raises NotFoundError."""
+        ...
+
+    def stats(self) -> Stats:
+        ...
+
+    def health(self) -> str:
+        ...

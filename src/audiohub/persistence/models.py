@@ -1,0 +1,55 @@
+"""Tables for calls, as in the seed: a general `calls` table and `domain_specific` rows."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from audiohub.persistence.db import Base
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class CallRow(Base):
+    __tablename__ = "calls"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now, index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    audio_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    audio_format: Mapped[str] = mapped_column(String(64))
+    duration_seconds: Mapped[float] = mapped_column(Float)
+    language: Mapped[str] = mapped_column(String(16))
+    transcription: Mapped[str] = mapped_column(Text)
+    segments: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    domain: Mapped[str] = mapped_column(String(64), index=True)
+    category: Mapped[str] = mapped_column(String(64), index=True)
+    classification_score: Mapped[float] = mapped_column(Float)
+    sentiment_score: Mapped[float] = mapped_column(Float)
+    general_metrics: Mapped[dict[str, Any]] = mapped_column(JSON)
+    token_usage: Mapped[dict[str, Any]] = mapped_column(JSON)
+    prompt_version: Mapped[int] = mapped_column(Integer)
+
+    domain_specific: Mapped[DomainSpecificRow] = relationship(
+        back_populates="call", uselist=False, cascade="all, delete-orphan"
+    )
+
+
+class DomainSpecificRow(Base):
+    __tablename__ = "domain_specific"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    call_id: Mapped[int] = mapped_column(
+        ForeignKey("calls.id", ondelete="CASCADE"), unique=True, index=True
+    )
+    domain: Mapped[str] = mapped_column(String(64))
+    category: Mapped[str] = mapped_column(String(64))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+    call: Mapped[CallRow] = relationship(back_populates="domain_specific")

@@ -1,0 +1,99 @@
+"""All SQL for calls lives here."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from audiohub.domain import (
+    CallRecord,
+    CallResult,
+    DatabaseStatus,
+    Evidence,
+    GeneralMetrics,
+    Segment,
+    Stats,
+    TokenUsage,
+)
+from audiohub.persistence.models import CallRow, DomainSpecificRow
+
+
+class CallRepository:
+    """Reads and writes `calls` and `domain_specific` within the caller's session."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, record: CallRecord) -> int:
+        t, c, x = record.transcript, record.classification, record.extraction
+        row = CallRow(
+            filename=record.filename[:255],
+            audio_sha256=record.audio_sha256,
+            audio_format=record.audio_format,
+            duration_seconds=t.duration,
+            language=t.language,
+            transcription=t.text,
+            segments=[s.model_dump() for s in t.segments],
+            domain=c.domain,
+            category=c.category,
+            classification_score=c.score,
+            sentiment_score=x.general_metrics.sentiment.score,
+            general_metrics=x.general_metrics.model_dump(),
+            token_usage=record.token_usage.model_dump(),
+            prompt_version=record.prompt_version,
+        )
+        row.domain_specific = DomainSpecificRow(
+            domain=c.domain,
+            category=c.category,
+            data=x.domain_specific_data,
+            evidence={k: v.model_dump() for k, v in x.evidence.items()},
+        )
+        self.session.add(row)
+        self.session.flush()  # assigns the id inside the caller's transaction
+        return row.id
+
+    def get(self, call_id: int) -> CallResult | None:
+        row = self.session.get(CallRow, call_id)
+        if row is None:
+            return None
+        ds = row.domain_specific
+        return CallResult(
+            filename=row.filename,
+            transcription=row.transcription,
+            domain=row.domain,
+            category=row.category,
+            domain_specific_data=ds.data if ds else {},
+            evidence={k: Evidence(**v) for k, v in (ds.evidence if ds else {}).items()},
+            general_metrics=GeneralMetrics(**row.general_metrics),
+            database=DatabaseStatus(success=True, call_id=row.id),
+            token_usage=TokenUsage(**row.token_usage),
+            segments=[Segment(**s) for s in row.segments],
+        )
+
+    def count(self) -> int:
+        return self.session.scalar(select(func.count()).select_from(CallRow)) or 0
+
+    def stats(self) -> Stats:
+        total, avg_duration, avg_sentiment = self.session.execute(
+            select(func.count(CallRow.id), func.avg(CallRow.duration_seconds),
+                   func.avg(CallRow.sentiment_score))
+        ).one()
+        by_domain: dict[str, int] = {
+            d: n for d, n in self.session.execute(
+                select(CallRow.domain, func.count()).group_by(CallRow.domain)
+            )
+        }
+        by_category = {
+            f"{d}/{c}": n
+            for d, c, n in self.session.execute(
+                select(CallRow.domain, CallRow.category, func.count())
+                .group_by(CallRow.domain, CallRow.category)
+            )
+        }
+        return Stats(
+            total_calls=total,
+            by_domain=by_domain,
+            by_category=by_category,
+            average_duration_seconds=None if avg_duration is None else round(avg_duration, 2),
+            average_sentiment=None if avg_sentiment is None else round(avg_sentiment, 4),
+        )

@@ -1,0 +1,58 @@
+"""The persistence stage: one transaction for the call and its domain data, audio kept beside."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from audiohub.domain import CallRecord, CallResult, Stats
+from audiohub.errors import NotFoundError, StorageError
+from audiohub.persistence.audio_store import AudioStore
+from audiohub.persistence.db import Database
+from audiohub.persistence.repository import CallRepository
+
+
+class SqlStore:
+    """`Store` on SQLAlchemy (SQLite by default, PostgreSQL with DATABASE_URL)."""
+
+    def __init__(self, db: Database, audio: AudioStore) -> None:
+        self.db = db
+        self.audio = audio
+
+    def save(self, record: CallRecord, audio: Path) -> int:
+        # Audio first, rows second: if the transaction fails we remove the file we added, so a
+        # failed save leaves neither a row pointing at nothing nor an orphaned recording.
+        try:
+            _, created = self.audio.put(audio, record.audio_sha256, record.audio_format)
+        except OSError as exc:
+            raise StorageError(f"could not store the recording: {exc}") from exc
+        try:
+            with self.db.session() as session:
+                return CallRepository(session).add(record)
+        except BaseException as exc:
+            if created:
+                self.audio.remove(record.audio_sha256, record.audio_format)
+            if isinstance(exc, SQLAlchemyError):
+                raise StorageError(
+                    f"the database refused the call, nothing was stored: {exc}"
+                ) from exc
+            raise
+
+    def get(self, call_id: int) -> CallResult:
+        with self.db.session() as session:
+            result = CallRepository(session).get(call_id)
+        if result is None:
+            raise NotFoundError(f"no call with id {call_id}")
+        return result
+
+    def stats(self) -> Stats:
+        with self.db.session() as session:
+            return CallRepository(session).stats()
+
+    def count(self) -> int:
+        with self.db.session() as session:
+            return CallRepository(session).count()
+
+    def health(self) -> str:
+        return self.db.ping()

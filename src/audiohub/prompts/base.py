@@ -1,0 +1,23 @@
+"""The prompt store contract: versioned prompts and field schemas per domain/category."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from audiohub.domain import CategorySpec
+
+
+class PromptStore(Protocol):
+    """Keeps every version of every domain/category's prompt; readers get the latest."""
+
+    def get(self, domain: str, category: str) -> CategorySpec | None:
+        """The latest version of the pair, or None if the pair is unknown."""
+        ...
+
+    def all(self) -> list[CategorySpec]:
+        """The latest version of every pair."""
+        ...
+
+    def save(self, spec: CategorySpec) -> CategorySpec:
+        """Store `spec` as the pair's next version and return it with that version."""
+        ...

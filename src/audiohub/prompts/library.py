@@ -1,0 +1,34 @@
+"""The default domain/category library that ships inside the package (library.yaml)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from audiohub.domain import CategorySpec, FieldSpec
+
+FALLBACK_DOMAIN = "general"
+FALLBACK_CATEGORY = "general_inquiry"
+
+
+@lru_cache(maxsize=1)
+def load_library() -> tuple[CategorySpec, ...]:
+    """Every library category plus the general/general_inquiry fallback, as version 1 specs."""
+    raw: dict[str, Any] = yaml.safe_load(
+        resources.files("audiohub.prompts").joinpath("library.yaml").read_text("utf-8")
+    )
+    template: str = raw["defaults"]["prompt"]
+    entries = [*raw["categories"], raw["fallback"]]
+    return tuple(
+        CategorySpec(
+            domain=e["domain"],
+            category=e["category"],
+            description=" ".join(e["description"].split()),
+            prompt=template.format(domain=e["domain"], category=e["category"]).strip(),
+            fields=[FieldSpec(name=k, description=v) for k, v in e["fields"].items()],
+        )
+        for e in entries
+    )

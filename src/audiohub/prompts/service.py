@@ -1,0 +1,53 @@
+"""The prompt stage: the library seeded on first start, versioned rows, lookups."""
+
+from __future__ import annotations
+
+from audiohub.domain import CategorySpec
+from audiohub.persistence.db import Database
+from audiohub.prompts.library import load_library
+from audiohub.prompts.repository import PromptRepository
+
+
+class SqlPromptStore:
+    """`PromptStore` on the hub's database."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def seed(self) -> int:
+        """Add the shipped library's pairs that the database does not know yet.
+
+        Pairs already present are left alone, so an edited prompt is never overwritten by a
+        restart. Returns how many pairs were added.
+        """
+        added = 0
+        with self.db.session() as session:
+            repo = PromptRepository(session)
+            for spec in load_library():
+                if repo.latest(spec.domain, spec.category) is None:
+                    repo.add_version(spec)
+                    added += 1
+        return added
+
+    def get(self, domain: str, category: str) -> CategorySpec | None:
+        with self.db.session() as session:
+            return PromptRepository(session).latest(domain, category)
+
+    def all(self) -> list[CategorySpec]:
+        with self.db.session() as session:
+            return PromptRepository(session).all_latest()
+
+    def save(self, spec: CategorySpec) -> CategorySpec:
+        with self.db.session() as session:
+            return PromptRepository(session).add_version(spec)
+
+    def domains(self) -> dict[str, list[str]]:
+        """Each domain with its categories, for the seed's GET /domains."""
+        out: dict[str, list[str]] = {}
+        for spec in self.all():
+            out.setdefault(spec.domain, []).append(spec.category)
+        return out
+
+    def health(self) -> str:
+        with self.db.session() as session:
+            return f"{PromptRepository(session).count()} prompt versions"
