@@ -13,7 +13,9 @@ class Analyzer(Protocol):
 
     name: ClassVar[str]
 
-    def classify(self, transcript: Transcript, candidates: Sequence[CategorySpec]) -> Classification:
+    def classify(
+        self, transcript: Transcript, candidates: Sequence[CategorySpec]
+    ) -> Classification:
         """Pick the domain/category among `candidates` (the prompt store's pairs).
 
         Backends that cannot invent pairs answer general/general_inquiry when nothing fits.

