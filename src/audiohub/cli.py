@@ -81,7 +81,7 @@ def analyze(
                     failed += 1
                     console.print(f"[red]{path}: {exc.error}:[/red] {exc.detail}")
                 else:
-                    text = result.model_dump_json(indent=2)
+                    text = json.dumps(result.output(), indent=2)
                     if out is not None:
                         (out / f"{path.stem}.json").write_text(text + "\n", encoding="utf-8")
                     if as_json:

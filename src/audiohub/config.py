@@ -81,9 +81,10 @@ class Settings(BaseSettings):
         db = self.database
         if db.url is None and (db.supabase_url or db.supabase_service_key):
             raise ConfigurationError(
-                "SUPABASE_URL/SUPABASE_SERVICE_KEY are the seed's Supabase client settings; this hub "
-                "talks to Postgres directly. Set DATABASE_URL to your Supabase project's Postgres "
-                "connection string (Project settings -> Database -> Connection string), e.g. "
+                "SUPABASE_URL/SUPABASE_SERVICE_KEY are the seed's Supabase client settings; "
+                "this hub talks to Postgres directly. Set DATABASE_URL to your Supabase "
+                "project's Postgres connection string (Project settings -> Database -> "
+                "Connection string), e.g. "
                 "postgresql://postgres:PASSWORD@db.PROJECT.supabase.co:5432/postgres"
             )
         return self

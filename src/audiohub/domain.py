@@ -242,6 +242,10 @@ class CallResult(BaseModel):
     token_usage: TokenUsage
     segments: list[Segment] = Field(default_factory=list)
 
+    def output(self, segments: bool = False) -> dict[str, Any]:
+        """The JSON the API returns: the seed's keys plus `evidence`, `segments` if asked for."""
+        return self.model_dump(mode="json", exclude=None if segments else {"segments"})
+
 
 class Stats(BaseModel):
     """Aggregates over stored calls."""

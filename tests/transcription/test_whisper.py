@@ -32,7 +32,7 @@ def test_transcript_has_text_segments_and_timed_words(
     assert tr.language == "en"
     assert tr.duration == pytest.approx(call["duration_s"], abs=0.1)
     text = tr.text.lower()
-    for expected in ("maria lopez", "patel", "cough", "tuesday"):
+    for expected in ("maria lopez", "patel", "back pain", "tuesday"):
         assert expected in text
     assert tr.segments and all(s.words for s in tr.segments)
     words = [w for s in tr.segments for w in s.words]

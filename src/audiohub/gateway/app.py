@@ -48,9 +48,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def refuse_oversized(request: Request, call_next):  # type: ignore[no-untyped-def]
         # Refuse before Starlette spools a huge body to disk; stage_stream re-checks exactly.
         length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > settings.max_upload_bytes + _MULTIPART_SLACK:
-            return _error(413, "file_too_large",
-                          f"the request is larger than MAX_UPLOAD_MB ({settings.max_upload_mb:g} MB)")
+        limit = settings.max_upload_bytes + _MULTIPART_SLACK
+        if length and length.isdigit() and int(length) > limit:
+            detail = f"the request is larger than MAX_UPLOAD_MB ({settings.max_upload_mb:g} MB)"
+            return _error(413, "file_too_large", detail)
         return await call_next(request)
 
     app.include_router(router)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Path, Request, UploadFile
+from fastapi import APIRouter, File, Path, Query, Request, UploadFile
+from fastapi.responses import JSONResponse
 
 from audiohub import __version__
 from audiohub.domain import CallResult, Stats
@@ -13,6 +14,11 @@ from audiohub.gateway.hub import Hub
 from audiohub.gateway.uploads import stage_upload
 
 router = APIRouter()
+
+
+SegmentsFlag = Annotated[
+    bool, Query(description="Also return the segments with their word timings.")
+]
 
 
 def _hub(request: Request) -> Hub:
@@ -58,8 +64,12 @@ async def health(request: Request) -> dict[str, Any]:
     return {"status": "healthy" if ok else "degraded", "services": services}
 
 
-@router.post("/api/transcribe/", response_model=CallResult)
-async def transcribe(request: Request, file: Annotated[UploadFile | None, File()] = None) -> CallResult:
+@router.post("/api/transcribe/", response_model=None, responses={200: {"model": CallResult}})
+async def transcribe(
+    request: Request,
+    file: Annotated[UploadFile | None, File()] = None,
+    segments: SegmentsFlag = False,
+) -> JSONResponse:
     """Analyse one recording (any common audio format) and store the result."""
     if file is None:
         raise MissingFileError("send the recording as multipart form field 'file', "
@@ -68,15 +78,17 @@ async def transcribe(request: Request, file: Annotated[UploadFile | None, File()
     s = hub.settings
     staged = await stage_upload(file.file, file.filename, s.data_dir / "tmp", s.max_upload_bytes)
     try:
-        return await hub.pipeline.process(staged)
+        return JSONResponse((await hub.pipeline.process(staged)).output(segments))
     finally:
         staged.path.unlink(missing_ok=True)
 
 
-@router.get("/api/calls/{call_id}", response_model=CallResult)
-async def get_call(request: Request, call_id: Annotated[int, Path(ge=1)]) -> CallResult:
+@router.get("/api/calls/{call_id}", response_model=None, responses={200: {"model": CallResult}})
+async def get_call(
+    request: Request, call_id: Annotated[int, Path(ge=1)], segments: SegmentsFlag = False
+) -> JSONResponse:
     """A stored call, exactly as POST /api/transcribe/ returned it."""
-    return await _hub(request).stages.persistence.get(call_id)
+    return JSONResponse((await _hub(request).stages.persistence.get(call_id)).output(segments))
 
 
 @router.get("/api/stats", response_model=Stats)

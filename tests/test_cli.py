@@ -1,0 +1,62 @@
+"""The CLI runs the same pipeline as the API and stores its results the same way."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from audiohub.cli import app
+from tests.conftest import AUDIO
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("AUDIOHUB_DATA_DIR", str(tmp_path / "data"))
+    return tmp_path / "data"
+
+
+def test_analyze_writes_one_json_per_file_and_stores_them(data_dir: Path, tmp_path: Path) -> None:
+    files = [AUDIO / "banking_card_block_16k.wav", AUDIO / "ecommerce_refund_16k.wav"]
+    out = tmp_path / "out"
+    r = runner.invoke(app, ["analyze", *map(str, files), "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    written = sorted(p.name for p in out.iterdir())
+    assert written == ["banking_card_block_16k.json", "ecommerce_refund_16k.json"]
+    card = json.loads((out / "banking_card_block_16k.json").read_text())
+    assert set(card) == {"filename", "transcription", "domain", "category",
+                         "domain_specific_data", "evidence", "general_metrics", "database",
+                         "token_usage"}
+    assert card["domain"] == "banking"
+    stats = runner.invoke(app, ["stats", "--json"])
+    assert stats.exit_code == 0, stats.output
+    assert json.loads(stats.stdout)["total_calls"] == 2
+
+
+def test_analyze_json_matches_the_stored_call(data_dir: Path) -> None:
+    r = runner.invoke(app, ["analyze", str(AUDIO / "healthcare_appointment_16k.wav"), "--json"])
+    assert r.exit_code == 0, r.output
+    body = json.loads(r.stdout)
+    from fastapi.testclient import TestClient
+
+    from audiohub.config import Settings
+    from audiohub.gateway.app import create_app
+
+    with TestClient(create_app(Settings())) as client:
+        stored = client.get(f"/api/calls/{body['database']['call_id']}").json()
+    assert stored == body
+
+
+def test_bad_file_fails_with_a_message_and_stores_nothing(data_dir: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "notes.wav"
+    shutil.copy(AUDIO / "not_audio.txt", bad)
+    r = runner.invoke(app, ["analyze", str(bad)])
+    assert r.exit_code == 1
+    assert "unsupported_audio" in r.output
+    stats = runner.invoke(app, ["stats", "--json"])
+    assert json.loads(stats.stdout)["total_calls"] == 0
