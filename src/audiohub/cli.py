@@ -8,7 +8,6 @@ from typing import Annotated
 
 import anyio
 import typer
-import uvicorn
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -37,6 +36,8 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port (API_GATEWAY_PORT, default 8000).")] = None,
 ) -> None:
     """Run the whole hub in one process: API, models and database."""
+    import uvicorn
+
     from audiohub.gateway.app import create_app
 
     settings = _settings()
@@ -68,7 +69,7 @@ def analyze(
     hub = build_hub(settings)
     failed = 0
     try:
-        hub.load_models()
+        hub.load_analyzer_in_background()
         if out is not None:
             out.mkdir(parents=True, exist_ok=True)
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),

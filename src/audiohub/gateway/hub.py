@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 from audiohub.config import Settings
@@ -40,6 +41,15 @@ class Hub:
         """Load the transcriber's and analyzer's models once, at start."""
         self.transcriber.load()
         self.analyzer.load()
+
+    def load_analyzer_in_background(self) -> threading.Thread:
+        """Load the analyzer while the first file is transcribed (the CLI's cold start).
+
+        Whoever needs the analyzer first simply waits on its load lock, so no result changes.
+        """
+        thread = threading.Thread(target=self.analyzer.load, name="load-analyzer", daemon=True)
+        thread.start()
+        return thread
 
     def close(self) -> None:
         self.db.engine.dispose()

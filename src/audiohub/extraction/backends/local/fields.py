@@ -18,6 +18,7 @@ from spacy.tokens import Doc
 
 from audiohub.domain import CategorySpec, Evidence, FieldSpec, Transcript
 from audiohub.extraction.backends.local import nlp as spoken
+from audiohub.extraction.backends.local.cues import CUES, TEXT_CUES, TextCues
 
 Kind = Literal["id", "person", "date", "month", "time", "money", "address", "place", "text"]
 Span = tuple[int, int]
@@ -41,81 +42,6 @@ _PLACE_LABELS = {"pharmacy": ("ORG",), "merchant": ("ORG",), "destination": ("GP
 # Spans cued for these belong to them even when the category lacks them: a date after "date of
 # birth" is never the appointment, a number after "call me at" never the account.
 _RESERVED = ("date_of_birth", "phone_number")
-
-# How callers say a field, beyond the words of its name (one regex alternation per field).
-_CUES: dict[str, str] = {
-    "card_last_four": r"end(?:s|ing) (?:in|with)|last (?:four|4)(?: digits)?|card",
-    "booking_reference": "confirmation|reservation number|code|locator",
-    "phone_number": "phone number|call me at|reach me at|callback number|cell",
-    "date_of_birth": "date of birth|born|birthday|DOB",
-    "appointment_date": "appointment|opening|available|come in|schedule|book",
-    "transaction_date": "charge|transaction|happened|posted|made",
-    "incident_date": "happened|accident|incident|occurred",
-    "start_date": "start|starting|begin|move in|moving|connected|turn on",
-    "reservation_date": "reservation|booked|check in|stay",
-    "original_date": r"originally|(?:booked|scheduled|was) (?:for|on)|currently",
-    "new_date": r"instead|(?:change|move|switch|push) (?:it |that |this )?to|new date|rather"
-                r"|like to (?:fly|leave|travel|go) on",
-    "billing_month": "bill|billing|statement|invoice",
-    "transaction_amount": "charge|charged|transaction|purchase",
-    "disputed_amount": "charged|charge|extra|overcharged|dispute|fee",
-    "refund_amount": "refund|paid|cost|back|price",
-    "amount": "bill|owe|balance|total|due|came to",
-    "pharmacy": r"pharmacy|send it to|pick (?:it )?up|drugstore",
-    "merchant": "from|at|charge|merchant|store|purchase|transaction",
-    "destination": r"to|trip to|going to|destination|fly(?:ing)? to",
-    "service_address": r"address|moving (?:in)?to|new (?:home|place|house|apartment)",
-}
-
-
-@dataclass(frozen=True)
-class _TextCues:
-    """`lead` precedes the value (the value is what follows); `keys` are part of the value."""
-
-    lead: str = ""
-    keys: str = ""
-    widen: Literal["chunk", "clause"] = "clause"
-    nominal: bool = False  # a thing, not a situation: stop at the first verb or preposition
-
-
-_TEXT_CUES: dict[str, _TextCues] = {
-    "reason": _TextCues(
-        lead="because|since|due to|the reason is|I've been having|I have been having|I'm having"
-             "|I've had",
-        keys=r"lost|stolen|damaged|broken|defective|cracked|wrong \w+|doesn't fit|check-?up"
-             r"|physical|follow-?up|compromised|misplaced|missing|left it|can't find"
-             r"|\w+aches?|pain|rash|fever|cough|infection|injury|sore throat|allerg\w+"),
-    "question": _TextCues(
-        lead=r"I'd like to (?:ask|know)|I want(?:ed)? to (?:ask|know)|I was wondering"
-             r"|(?:can|could) you tell me|my question is|question about",
-        keys=r"(?:does|will|is|would) my (?:policy|plan|insurance|coverage)[^.?!]*"),
-    "issue_description": _TextCues(
-        lead=r"the (?:problem|issue) is|having (?:trouble|problems|issues) with",
-        keys=r"(?:not|isn't|stopped|won't|doesn't|can't|keeps?) (?:working|dropping|connect\w*"
-             r"|turn(?:ing)? on|load\w*)|no (?:signal|service|internet|connection|dial tone)"
-             r"|slow|dropping|disconnect\w*|outage"),
-    "incident_type": _TextCues(
-        keys=r"accident|crash|rear-?ended|collision|fire|flood\w*|water damage|theft|stolen"
-             r"|broke into|break-in|burst pipe|hail|storm|vandal\w*|leak\w*", widen="chunk"),
-    "item": _TextCues(
-        lead=r"I ordered|I bought|I purchased|the item is|return (?:the|my|this)"
-             r"|refund (?:for|on) (?:the|my)|order of|I received|I got", nominal=True),
-    "medication": _TextCues(
-        lead=r"refill(?: of| for| on)?|prescription (?:for|of)|renew|(?:I'm|I am) (?:taking|on)",
-        keys=r"\w+(?:pril|olol|statin|formin|cillin|mycin|azole|sartan|dipine|prazole|oxetine"
-             r"|tidine|profen|terol)|insulin|inhaler", widen="chunk", nominal=True),
-    "device": _TextCues(
-        lead=r"(?:I have|I'm using|I use) an?(?= [A-Z])",
-        keys=r"router|modem|phone|iphone\w*|android|samsung|laptop|tablet|ipad|tv|cable box"
-             r"|set-top box|hotspot|smartphone|landline", widen="chunk", nominal=True),
-    "reservation_type": _TextCues(
-        keys="hotel room|room|suite|rental car|car rental|car|table|flight|cabin|tour",
-        widen="chunk", nominal=True),
-    "topic": _TextCues(
-        lead=r"calling (?:about|regarding)|it's about|question about|regarding|I'd like to"
-             r"|I want to"),
-}
-
 
 @dataclass(frozen=True)
 class Candidate:
@@ -284,7 +210,7 @@ class _Run:
 
     def _cues(self, name: str, kind: Kind) -> list[Cue]:
         words = [w for w in name.lower().split("_") if w]
-        pats = [(" ".join(words), 1.0)] + ([(_CUES[name], 1.0)] if name in _CUES else [])
+        pats = [(" ".join(words), 1.0)] + ([(CUES[name], 1.0)] if name in CUES else [])
         pats += [(w, 0.3 if w in _WEAK_WORDS else 0.6) for w in words if len(words) > 1]
         if kind == "person" and not self._title(name):
             pats.append((_INTRO, 1.0))
@@ -357,7 +283,7 @@ class _Run:
     def best_text(self, f: FieldSpec) -> Candidate | None:
         """The best cue-introduced clause or phrase for a free-text field."""
         words = [w for w in f.name.split("_") if len(w) > 2 and w not in _WEAK_WORDS]
-        cues = _TEXT_CUES.get(f.name) or _TextCues(lead="|".join(words))
+        cues = TEXT_CUES.get(f.name) or TextCues(lead="|".join(words))
         # Examples in the description are keys too: "what happened (collision, theft ...)".
         examples = [x.strip(" .") for e in re.findall(r"\(([^)]*)\)", f.description)
                     for x in e.split(",")]
@@ -424,7 +350,7 @@ class _Run:
             end = t.idx + len(t)
         return self._tidy(pos, end, True) if end > pos else None
 
-    def _around(self, span: Span, cues: _TextCues) -> Span | None:
+    def _around(self, span: Span, cues: TextCues) -> Span | None:
         """A key widened to its noun chunk ('water damage') or to its clause."""
         if cues.widen == "chunk":
             for chunk in self.doc.noun_chunks:
