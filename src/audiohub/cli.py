@@ -118,5 +118,47 @@ def stats(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
                     f"average sentiment: {result.average_sentiment}")
 
 
+@app.command(name="eval")
+def evaluate(
+    manifest: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Score the configured pipeline on labeled calls: WER, domain/category accuracy, field
+    recall (scored as ../taxonomy.md says), and every call's misses."""
+    from audiohub.evaluation.manifest import load_manifest
+    from audiohub.evaluation.runner import run_eval
+
+    settings = _settings()
+    try:
+        loaded = load_manifest(manifest)
+    except AudioHubError as exc:
+        console.print(f"[red]{exc.detail}[/red]")
+        raise typer.Exit(2) from exc
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console) as progress:
+        task = progress.add_task(f"eval {loaded.name}", total=len(loaded.items))
+        report = run_eval(loaded, settings, lambda _: progress.advance(task))
+    if as_json:
+        typer.echo(report.model_dump_json(indent=2))
+        return
+    out = Console()
+    table = Table(title=f"{report.name}: misses per call")
+    for col in ("call", "WER", "expected", "got", "fields", "missed (returned)"):
+        table.add_column(col)
+    for c in report.calls:
+        if c.domain_ok and c.category_ok and c.fields_found == c.fields_expected and c.wer < 0.2:
+            continue
+        missed = "; ".join(f"{k}={v!r}" for k, v in c.missed.items())
+        table.add_row(c.id, f"{c.wer:.2f}", c.expected, "" if c.category_ok else c.got,
+                      f"{c.fields_found}/{c.fields_expected}", missed)
+    out.print(table)
+    s = report.settings
+    out.print(f"{report.name}: {len(report.calls)} calls, {s['transcriber']} {s['whisper_model']}, "
+              f"analyzer {s['analyzer']}")
+    out.print(f"WER {report.wer:.3f}  domain {report.domain_accuracy:.3f}  category "
+              f"{report.category_accuracy:.3f}  field recall {report.field_recall:.3f}  "
+              f"evidence errors {report.evidence_errors}")
+
+
 if __name__ == "__main__":
     app()

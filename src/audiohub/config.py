@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     model_config = _ENV
 
     data_dir: Path = Field(default=Path("data"), validation_alias="AUDIOHUB_DATA_DIR")
+    # Joined/converted model weights; defaults to <data dir>/models.
+    model_dir: Path | None = Field(default=None, validation_alias="AUDIOHUB_MODEL_DIR")
     host: str = Field(default="127.0.0.1", validation_alias="AUDIOHUB_HOST")
     port: int = Field(
         default=8000, validation_alias=AliasChoices("API_GATEWAY_PORT", "AUDIOHUB_PORT")
@@ -71,6 +73,10 @@ class Settings(BaseSettings):
     max_upload_mb: float = Field(default=200, gt=0, validation_alias="MAX_UPLOAD_MB")
     service_timeout: float = Field(default=30, gt=0, validation_alias="SERVICE_TIMEOUT")
 
+    # Stereo calls with one party per channel: which channel is the agent's.
+    stereo_agent_channel: Literal["left", "right"] = Field(
+        default="left", validation_alias="STEREO_AGENT_CHANNEL"
+    )
     transcriber: Literal["whisper"] = Field(default="whisper", validation_alias="TRANSCRIBER")
     whisper: WhisperSettings = Field(default_factory=WhisperSettings)
     analysis: AnalyzerSettings = Field(default_factory=AnalyzerSettings)
@@ -108,3 +114,7 @@ class Settings(BaseSettings):
     @property
     def audio_dir(self) -> Path:
         return self.data_dir / "audio"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.model_dir or self.data_dir / "models"

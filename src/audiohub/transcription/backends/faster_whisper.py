@@ -34,9 +34,9 @@ class FasterWhisperTranscriber:
 
     name: ClassVar[str] = "faster-whisper"
 
-    def __init__(self, settings: WhisperSettings, data_dir: Path) -> None:
+    def __init__(self, settings: WhisperSettings, models_dir: Path) -> None:
         self._settings = settings
-        self._data_dir = data_dir
+        self._models_dir = models_dir
         self._model: WhisperModel | None = None
         self._lock = threading.Lock()
 
@@ -46,7 +46,7 @@ class FasterWhisperTranscriber:
         with self._lock:
             if self._model is None:
                 # No hub lookups: the weights are a local directory (see models.py).
-                path = resolve_model(self._settings.model, self._data_dir)
+                path = resolve_model(self._settings.model, self._models_dir)
                 s = self._settings
                 self._model = _load(str(path), s.device, s.compute_type, s.cpu_threads)
             return self._model

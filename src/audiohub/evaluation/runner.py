@@ -1,0 +1,115 @@
+"""`audiohub eval`: run the configured pipeline on labeled calls and score it like taxonomy.md."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import anyio
+import jiwer
+from pydantic import BaseModel
+
+from audiohub.config import DatabaseSettings, Settings
+from audiohub.domain import CallResult
+from audiohub.evaluation.manifest import EvalItem, Manifest
+from audiohub.evaluation.normalize import field_found, normalize_for_wer
+from audiohub.gateway.hub import build_hub
+from audiohub.gateway.uploads import stage_stream
+
+
+class CallScore(BaseModel):
+    id: str
+    wer: float
+    reference_words: int
+    expected: str
+    got: str
+    domain_ok: bool
+    category_ok: bool
+    fields_expected: int
+    fields_found: int
+    missed: dict[str, str | None]
+    evidence_errors: int
+    needs_review: bool | None = None
+
+
+class EvalReport(BaseModel):
+    name: str
+    settings: dict[str, str]
+    calls: list[CallScore]
+    wer: float
+    domain_accuracy: float
+    category_accuracy: float
+    field_recall: float
+    evidence_errors: int
+
+
+def score_call(item: EvalItem, result: CallResult) -> CallScore:
+    ref, hyp = normalize_for_wer(item.reference), normalize_for_wer(result.transcription)
+    expected = {k: v for k, v in item.fields.items() if v is not None}
+    found = {k for k, v in expected.items() if field_found(v, result.domain_specific_data.get(k))}
+    text = result.transcription
+    bad_evidence = sum(text[e.char_start:e.char_end] != e.text for e in result.evidence.values())
+    bad_evidence += sum(1 for k, v in result.domain_specific_data.items()
+                        if v is not None and k not in result.evidence)
+    return CallScore(
+        id=item.id,
+        wer=jiwer.wer(ref, hyp) if ref else float(bool(hyp)),
+        reference_words=len(ref.split()),
+        expected=f"{item.domain}/{item.category}",
+        got=f"{result.domain}/{result.category}",
+        domain_ok=result.domain.lower() == item.domain.lower(),
+        category_ok=result.category.lower() == item.category.lower(),
+        fields_expected=len(expected),
+        fields_found=len(found),
+        missed={k: result.domain_specific_data.get(k) for k in expected if k not in found},
+        evidence_errors=bad_evidence,
+        needs_review=getattr(result.general_metrics, "needs_review", None),
+    )
+
+
+def summarize(name: str, settings: Settings, items: list[EvalItem],
+              results: list[CallResult]) -> EvalReport:
+    scores = [score_call(i, r) for i, r in zip(items, results, strict=True)]
+    refs = [normalize_for_wer(i.reference) for i in items]
+    hyps = [normalize_for_wer(r.transcription) for r in results]
+    n = len(scores) or 1
+    expected = sum(s.fields_expected for s in scores)
+    return EvalReport(
+        name=name,
+        settings={"transcriber": settings.transcriber, "whisper_model": settings.whisper.model,
+                  "analyzer": settings.analysis.analyzer},
+        calls=scores,
+        wer=round(jiwer.wer(refs, hyps), 4) if any(refs) else 0.0,
+        domain_accuracy=round(sum(s.domain_ok for s in scores) / n, 4),
+        category_accuracy=round(sum(s.category_ok for s in scores) / n, 4),
+        field_recall=round(sum(s.fields_found for s in scores) / expected, 4) if expected else 1.0,
+        evidence_errors=sum(s.evidence_errors for s in scores),
+    )
+
+
+def run_eval(manifest: Manifest, settings: Settings,
+             progress: Callable[[EvalItem], None] | None = None) -> EvalReport:
+    """Analyse every call of the manifest with `settings`' backends and score the answers.
+
+    Calls are stored in a throwaway database, never in the hub's own; models are the hub's.
+    """
+    with tempfile.TemporaryDirectory(prefix="audiohub-eval-") as tmp:
+        scratch = settings.model_copy(update={
+            "data_dir": Path(tmp), "model_dir": settings.models_dir.resolve(),
+            "database": DatabaseSettings(url=None),
+        })
+        hub = build_hub(scratch)
+        results: list[CallResult] = []
+        try:
+            hub.load_models()
+            for item in manifest.items:
+                with item.audio.open("rb") as f:
+                    staged = stage_stream(f, item.audio.name, Path(tmp) / "tmp", 1 << 40)
+                results.append(anyio.run(hub.pipeline.process, staged))
+                staged.path.unlink(missing_ok=True)
+                if progress:
+                    progress(item)
+        finally:
+            hub.close()
+    return summarize(manifest.name, settings, manifest.items, results)
