@@ -45,6 +45,16 @@ class AnalyzerSettings(BaseSettings):
     classify_threshold: float = Field(default=0.25, validation_alias="CLASSIFY_THRESHOLD")
 
 
+class ReviewSettings(BaseSettings):
+    """When a call gets `needs_review: true` (REVIEW_*)."""
+
+    model_config = SettingsConfigDict(env_prefix="REVIEW_", **_ENV)
+
+    min_classification_score: float = 0.3
+    min_margin: float = 0.03
+    min_word_probability: float = 0.7
+
+
 class DatabaseSettings(BaseSettings):
     """Where calls, fields and prompts are stored."""
 
@@ -80,6 +90,7 @@ class Settings(BaseSettings):
     transcriber: Literal["whisper"] = Field(default="whisper", validation_alias="TRANSCRIBER")
     whisper: WhisperSettings = Field(default_factory=WhisperSettings)
     analysis: AnalyzerSettings = Field(default_factory=AnalyzerSettings)
+    review: ReviewSettings = Field(default_factory=ReviewSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
 
     @model_validator(mode="after")

@@ -6,6 +6,7 @@ between services without a second definition.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -277,6 +278,24 @@ class CallResult(BaseModel):
     def output(self, segments: bool = False) -> dict[str, Any]:
         """The JSON the API returns: the seed's keys plus `evidence`, `segments` if asked for."""
         return self.model_dump(mode="json", exclude=None if segments else {"segments"})
+
+
+class CallSummary(BaseModel):
+    """One row of the calls list."""
+
+    call_id: int
+    created_at: datetime
+    filename: str
+    duration_seconds: float
+    domain: str
+    category: str
+    sentiment: float
+    needs_review: bool
+
+
+class CallPage(BaseModel):
+    total: int
+    items: list[CallSummary]
 
 
 class Stats(BaseModel):

@@ -173,3 +173,23 @@ def test_stats_health_root_docs(client: TestClient) -> None:
     assert root["message"] and "transcribe" in root["endpoints"]
     assert client.get("/docs").status_code == 200
     assert "/api/transcribe/" in client.get("/openapi.json").json()["paths"]
+
+
+def test_calls_list_filters_needs_review(client: TestClient) -> None:
+    clear = post(client, "banking_card_block_16k.wav").json()
+    silent = post(client, "silence_5s.wav").json()
+    assert silent["general_metrics"]["needs_review"] is True
+    assert silent["general_metrics"]["review_reasons"] == ["no speech was recognised"]
+    assert clear["general_metrics"]["needs_review"] is False, clear["general_metrics"]
+    assert 0 < clear["general_metrics"]["mean_word_probability"] <= 1
+    listed = client.get("/api/calls").json()
+    assert listed["total"] == 2
+    assert [c["call_id"] for c in listed["items"]] == [silent["database"]["call_id"],
+                                                      clear["database"]["call_id"]]
+    review = client.get("/api/calls", params={"needs_review": "true"}).json()
+    assert [c["call_id"] for c in review["items"]] == [silent["database"]["call_id"]]
+    banking = client.get("/api/calls", params={"domain": "banking"}).json()
+    assert banking["total"] == 1 and banking["items"][0]["category"] == "card_block"
+    assert client.get("/api/calls", params={"limit": 0}).status_code == 422
+    assert client.get("/api/calls", params={"limit": 1, "offset": 1}).json()["items"][0][
+        "call_id"] == clear["database"]["call_id"]

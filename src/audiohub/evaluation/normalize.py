@@ -114,8 +114,10 @@ def normalize_for_wer(text: str) -> str:
 
 def normalize_field(value: str) -> str:
     """The taxonomy's field form: lowercase, no punctuation or spaces, spelled digits as digits
-    ("four five" -> "45"), "oh" kept as a word."""
-    return "".join(words_to_digits(_tokens(value)))
+    ("four five" -> "45", "twelfth" -> "12"), "oh" kept as a word."""
+    tokens = words_to_digits(_tokens(value))
+    # An ordinal is its number here: "November twelfth" and "November 12" are the same date.
+    return "".join(m.group(1) if (m := _DIGIT_ORDINAL.match(t)) else t for t in tokens)
 
 
 def field_found(expected: str, returned: str | None) -> bool:

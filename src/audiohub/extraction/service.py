@@ -2,21 +2,35 @@
 
 from __future__ import annotations
 
+from audiohub.config import ReviewSettings
 from audiohub.domain import CategorySpec, Classification, Extraction, Transcript
 from audiohub.extraction.base import Analyzer
+from audiohub.extraction.confidence import review
+from audiohub.extraction.grounding import ground
 
 
 class ExtractionService:
-    def __init__(self, analyzer: Analyzer) -> None:
+    def __init__(self, analyzer: Analyzer, review_settings: ReviewSettings | None = None) -> None:
         self.analyzer = analyzer
+        self.review_settings = review_settings or ReviewSettings()
 
     def extract(
         self, transcript: Transcript, classification: Classification, spec: CategorySpec
     ) -> Extraction:
+        """Run the analyzer, then apply what holds for every backend: exactly the schema's
+        fields, every value grounded in the transcript (or flagged), and the review verdict."""
         result = self.analyzer.extract(transcript, classification, spec)
-        # Every field of the schema is present, null when the call does not say it; keys the
-        # schema does not name never reach the caller.
-        names = [f.name for f in spec.fields]
-        data = {n: result.domain_specific_data.get(n) for n in names}
-        evidence = {k: v for k, v in result.evidence.items() if data.get(k) is not None}
-        return result.model_copy(update={"domain_specific_data": data, "evidence": evidence})
+        # Keys the schema does not name never reach the caller; missing ones are null.
+        data = {f.name: result.domain_specific_data.get(f.name) for f in spec.fields}
+        evidence = ground(transcript, data, result.evidence)
+        verdict = review(transcript, classification, evidence, self.review_settings)
+        metrics = result.general_metrics.model_copy(update={
+            "classification_score": classification.score,
+            "classification_margin": classification.margin,
+            "mean_word_probability": verdict.mean_word_probability,
+            "needs_review": verdict.needs_review,
+            "review_reasons": verdict.reasons,
+            "transcript_flags": transcript.flags,
+        })
+        return result.model_copy(update={"domain_specific_data": data, "evidence": evidence,
+                                         "general_metrics": metrics})

@@ -70,9 +70,10 @@ def build_hub(settings: Settings) -> Hub:
     prompts.seed()
     store = SqlStore(db, AudioStore(settings.audio_dir))
     stages = Stages(
-        transcription=LocalTranscription(TranscriptionService(transcriber, analyzer, prompts)),
+        transcription=LocalTranscription(TranscriptionService(
+            transcriber, analyzer, prompts, settings.stereo_agent_channel)),
         prompts=LocalPrompts(prompts),
-        extraction=LocalExtraction(ExtractionService(analyzer)),
+        extraction=LocalExtraction(ExtractionService(analyzer, settings.review)),
         persistence=LocalPersistence(store),
     )
     return Hub(settings, db, prompts, store, transcriber, analyzer, stages, Pipeline(stages))

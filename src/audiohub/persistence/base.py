@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol
 
-from audiohub.domain import CallRecord, CallResult, Stats
+from audiohub.domain import CallPage, CallRecord, CallResult, Stats
 
 
 class Store(Protocol):
@@ -17,6 +17,13 @@ class Store(Protocol):
 
     def get(self, call_id: int) -> CallResult:
         """The call as the API returned it. Raises NotFoundError."""
+        ...
+
+    def page(
+        self, *, needs_review: bool | None = None, domain: str | None = None,
+        category: str | None = None, limit: int = 50, offset: int = 0,
+    ) -> CallPage:
+        """Stored calls, newest first, filtered."""
         ...
 
     def stats(self) -> Stats:

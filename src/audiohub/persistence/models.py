@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from audiohub.persistence.db import Base
@@ -34,6 +34,7 @@ class CallRow(Base):
     general_metrics: Mapped[dict[str, Any]] = mapped_column(JSON)
     token_usage: Mapped[dict[str, Any]] = mapped_column(JSON)
     prompt_version: Mapped[int] = mapped_column(Integer)
+    needs_review: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
 
     domain_specific: Mapped[DomainSpecificRow] = relationship(
         back_populates="call", uselist=False, cascade="all, delete-orphan"

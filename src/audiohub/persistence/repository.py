@@ -6,8 +6,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from audiohub.domain import (
+    CallPage,
     CallRecord,
     CallResult,
+    CallSummary,
     DatabaseStatus,
     Evidence,
     GeneralMetrics,
@@ -41,6 +43,7 @@ class CallRepository:
             general_metrics=x.general_metrics.model_dump(),
             token_usage=record.token_usage.model_dump(),
             prompt_version=record.prompt_version,
+            needs_review=x.general_metrics.needs_review,
         )
         row.domain_specific = DomainSpecificRow(
             domain=c.domain,
@@ -69,6 +72,30 @@ class CallRepository:
             token_usage=TokenUsage(**row.token_usage),
             segments=[Segment(**s) for s in row.segments],
         )
+
+    def page(
+        self, *, needs_review: bool | None = None, domain: str | None = None,
+        category: str | None = None, limit: int = 50, offset: int = 0,
+    ) -> CallPage:
+        """Newest first, filtered."""
+        query = select(CallRow)
+        if needs_review is not None:
+            query = query.where(CallRow.needs_review == needs_review)
+        if domain is not None:
+            query = query.where(CallRow.domain == domain)
+        if category is not None:
+            query = query.where(CallRow.category == category)
+        total = self.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        rows = self.session.scalars(
+            query.order_by(CallRow.id.desc()).limit(limit).offset(offset)
+        )
+        return CallPage(total=total, items=[
+            CallSummary(call_id=r.id, created_at=r.created_at, filename=r.filename,
+                        duration_seconds=r.duration_seconds, domain=r.domain,
+                        category=r.category, sentiment=r.sentiment_score,
+                        needs_review=r.needs_review)
+            for r in rows
+        ])
 
     def count(self) -> int:
         return self.session.scalar(select(func.count()).select_from(CallRow)) or 0

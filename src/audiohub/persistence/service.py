@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from audiohub.domain import CallRecord, CallResult, Stats
+from audiohub.domain import CallPage, CallRecord, CallResult, Stats
 from audiohub.errors import NotFoundError, StorageError
 from audiohub.persistence.audio_store import AudioStore
 from audiohub.persistence.db import Database
@@ -45,6 +46,10 @@ class SqlStore:
         if result is None:
             raise NotFoundError(f"no call with id {call_id}")
         return result
+
+    def page(self, **filters: Any) -> CallPage:
+        with self.db.session() as session:
+            return CallRepository(session).page(**filters)
 
     def stats(self) -> Stats:
         with self.db.session() as session:

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 from typing import ClassVar
 
+import faster_whisper as fw
+import numpy as np
+import numpy.typing as npt
 from faster_whisper import WhisperModel
 
 from audiohub.config import WhisperSettings
 from audiohub.domain import Segment, Transcript, Word
-from audiohub.transcription.audio import DecodedAudio
+from audiohub.transcription import guard
+from audiohub.transcription.audio import SAMPLE_RATE, DecodedAudio
+from audiohub.transcription.chunking import chunk_bounds
 from audiohub.transcription.models import resolve_model
 
 
@@ -22,6 +28,17 @@ def _load(path: str, device: str, compute_type: str, cpu_threads: int) -> Whispe
     # No hub lookups: the weights are a local directory (see models.py).
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     return WhisperModel(path, device=device, compute_type=compute_type, cpu_threads=cpu_threads)
+
+
+def _segment(seg: fw.transcribe.Segment, index: int, offset: float) -> Segment:
+    words = [
+        Word(word=w.word, start=round(w.start + offset, 3), end=round(w.end + offset, 3),
+             probability=round(w.probability, 4))
+        for w in seg.words or []
+    ]
+    return Segment(id=index, start=round(seg.start + offset, 3), end=round(seg.end + offset, 3),
+                   text=seg.text.strip(), words=words, no_speech_prob=seg.no_speech_prob,
+                   avg_logprob=seg.avg_logprob)
 
 
 class FasterWhisperTranscriber:
@@ -52,26 +69,32 @@ class FasterWhisperTranscriber:
             return self._model
 
     def transcribe(self, audio: DecodedAudio) -> Transcript:
+        out: list[Segment] = []
+        language = self._settings.language or "en"
+        for lo, hi in chunk_bounds(audio.samples):
+            segments, info = self._transcribe_piece(audio.samples[lo:hi])
+            offset = lo / SAMPLE_RATE
+            language = info.language
+            for seg in segments:  # a generator: decoding happens as we iterate
+                out.append(_segment(seg, len(out), offset))
+        kept, flags = guard.clean(out)
+        return Transcript.from_segments(kept, language=language, duration=audio.duration,
+                                        flags=flags)
+
+    def _transcribe_piece(
+        self, samples: npt.NDArray[np.float32]
+    ) -> tuple[Iterable[fw.transcribe.Segment], fw.transcribe.TranscriptionInfo]:
         s = self._settings
-        segments, info = self.model.transcribe(
-            audio.samples,
+        result: tuple[Iterable[fw.transcribe.Segment], fw.transcribe.TranscriptionInfo]
+        result = self.model.transcribe(
+            samples,
             language=s.language,
             beam_size=s.beam_size,
             vad_filter=s.vad_filter,
             word_timestamps=True,
             condition_on_previous_text=False,
         )
-        out: list[Segment] = []
-        for seg in segments:  # a generator: decoding happens as we iterate
-            words = [
-                Word(word=w.word, start=round(w.start, 3), end=round(w.end, 3),
-                     probability=round(w.probability, 4))
-                for w in seg.words or []
-            ]
-            out.append(Segment(id=len(out), start=round(seg.start, 3), end=round(seg.end, 3),
-                               text=seg.text.strip(), words=words,
-                               no_speech_prob=seg.no_speech_prob, avg_logprob=seg.avg_logprob))
-        return Transcript.from_segments(out, language=info.language, duration=audio.duration)
+        return result
 
     def load(self) -> None:
         _ = self.model

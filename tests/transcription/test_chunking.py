@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+import numpy as np
+
+from audiohub.transcription.audio import SAMPLE_RATE
+from audiohub.transcription.chunking import chunk_bounds
+
+
+def test_short_audio_is_one_chunk() -> None:
+    samples = np.ones(SAMPLE_RATE * 310, dtype=np.float32)
+    assert chunk_bounds(samples) == [(0, len(samples))]
+
+
+def test_long_audio_is_cut_in_the_pauses_and_covered_exactly() -> None:
+    rng = np.random.default_rng(0)
+    samples = (rng.standard_normal(SAMPLE_RATE * 1000) * 0.3).astype(np.float32)
+    pauses = [290, 597, 905]  # seconds: one quiet second near each nominal boundary
+    for p in pauses:
+        samples[p * SAMPLE_RATE:(p + 1) * SAMPLE_RATE] = 0.0
+    bounds = chunk_bounds(samples)
+    assert bounds[0][0] == 0 and bounds[-1][1] == len(samples)
+    assert all(a[1] == b[0] for a, b in zip(bounds, bounds[1:], strict=False))
+    cuts = [hi / SAMPLE_RATE for _, hi in bounds[:-1]]
+    assert len(cuts) == 3
+    for cut, pause in zip(cuts, pauses, strict=True):
+        assert pause <= cut <= pause + 1
