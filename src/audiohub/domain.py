@@ -120,6 +120,8 @@ class CategorySpec(BaseModel):
     description: str
     prompt: str
     fields: list[FieldSpec]
+    # Typical things callers say in such a call; the local classifier compares sentences to them.
+    examples: list[str] = Field(default_factory=list)
     version: int = 1
     source: Literal["library", "generated", "edited"] = "library"
 

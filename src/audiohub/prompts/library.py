@@ -29,6 +29,7 @@ def load_library() -> tuple[CategorySpec, ...]:
             description=" ".join(e["description"].split()),
             prompt=template.format(domain=e["domain"], category=e["category"]).strip(),
             fields=[FieldSpec(name=k, description=v) for k, v in e["fields"].items()],
+            examples=e.get("examples", []),
         )
         for e in entries
     )

@@ -23,6 +23,7 @@ class PromptRow(Base):
     prompt: Mapped[str] = mapped_column(Text)
     fields: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     json_schema: Mapped[dict[str, Any]] = mapped_column(JSON)
+    examples: Mapped[list[str]] = mapped_column(JSON, default=list)
     source: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=lambda: datetime.now(UTC)

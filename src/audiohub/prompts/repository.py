@@ -16,6 +16,7 @@ def _to_spec(row: PromptRow) -> CategorySpec:
         description=row.description,
         prompt=row.prompt,
         fields=[FieldSpec(**f) for f in row.fields],
+        examples=list(row.examples or []),
         version=row.version,
         source=row.source,  # type: ignore[arg-type]
     )
@@ -60,6 +61,7 @@ class PromptRepository:
             domain=spec.domain, category=spec.category, version=version,
             description=spec.description, prompt=spec.prompt,
             fields=[f.model_dump() for f in spec.fields], json_schema=spec.json_schema(),
+            examples=spec.examples,
             source=spec.source,
         ))
         self.session.flush()
