@@ -62,6 +62,7 @@ def test_seed_on_first_start_only(store: SqlPromptStore) -> None:
     assert schema["required"] == ["customer_name", "card_last_four", "reason"]
     assert schema["additionalProperties"] is False
     assert "banking" in spec.prompt
+    assert len(spec.examples) == 4  # stored with the prompt, used by the local classifier
     assert store.get("banking", "mortgage") is None
 
 
