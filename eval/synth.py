@@ -2,9 +2,11 @@
 
 Turns of a call (``("agent" | "customer", text)``) are spoken by espeak-ng with two clearly
 different voices, resampled by sox and joined with short, deterministic pauses into a 16-bit mono
-WAV. Helpers make an 8 kHz telephone-band copy (sox), other container/codec variants (ffmpeg),
-silence, a music-like chord, and long calls for benchmarks (rendered turn by turn and streamed to
-disk, so memory stays small even for an hour of audio).
+WAV, or into a stereo WAV with the agent on the left channel and the customer on the right (how
+call-centre recorders keep the two parties apart). Helpers make an 8 kHz telephone-band copy
+(sox), other container/codec variants (ffmpeg), silence, a music-like chord, and long calls for
+benchmarks (rendered turn by turn and streamed to disk, so memory stays small even for an hour of
+audio).
 
 The same input gives the same bytes: espeak-ng is deterministic, sox runs without dither, pauses
 come from a seeded generator and ffmpeg runs in bit-exact mode without metadata.
@@ -13,6 +15,7 @@ Command line (from the repository root)::
 
     python eval/synth.py call out.wav --turn "agent:Hello, how can I help?" --turn "customer:Hi."
     python eval/synth.py call out.wav --script turns.json   # [["agent", "..."], ...]
+    python eval/synth.py split out.wav --fixture banking_card_block   # agent left, customer right
     python eval/synth.py telephone in.wav out_8k.wav
     python eval/synth.py convert in.wav out.mp3             # .mp3 .m4a .ogg .opus .flac .wav
     python eval/synth.py stereo in.wav out_stereo_44k.wav
@@ -230,6 +233,54 @@ def render_long_call(minutes: float, out_wav: Path, rate: int = 16000, *, seed: 
     return wav_duration(out_wav)
 
 
+def split_stereo_call(
+    turns: Sequence[tuple[str, str]], out_wav: Path, rate: int = 8000, *, seed: int = 0
+) -> float:
+    """Render a call to a 16-bit stereo WAV, agent turns on the left channel and customer turns on
+    the right, the other channel digitally silent meanwhile; returns the duration in seconds.
+
+    Turns and pauses are those of :func:`render_call` (same ``seed``, same pause sequence), so the
+    split call and the mono one say the same thing at nearly the same times.
+    """
+    checked = [_check_turn(speaker, text) for speaker, text in turns]
+    if not checked:
+        raise ValueError("a call needs at least one turn")
+    out_wav.parent.mkdir(parents=True, exist_ok=True)
+    partial = out_wav.with_name(out_wav.name + ".partial")
+    frame = 2 * SAMPLE_WIDTH  # one left + one right sample
+
+    def silence(wav: wave.Wave_write, seconds: float) -> None:
+        wav.writeframesraw(bytes(frame * round(seconds * rate)))
+
+    try:
+        with (
+            tempfile.TemporaryDirectory(prefix="synth-split-") as tmp,
+            wave.open(str(partial), "wb") as wav,
+        ):
+            wav.setnchannels(2)
+            wav.setsampwidth(SAMPLE_WIDTH)
+            wav.setframerate(rate)
+            silence(wav, EDGE_SILENCE_S)
+            for i, (speaker, text) in enumerate(checked):
+                if i:
+                    silence(wav, pause_seconds(i - 1, seed))
+                path = Path(tmp) / "turn.wav"
+                render_turn(speaker, text, path, rate)
+                with wave.open(str(path), "rb") as turn_wav:
+                    mono = turn_wav.readframes(turn_wav.getnframes())
+                # Copy bytes, not samples: the WAV's little-endian order is kept on any machine.
+                stereo = bytearray(2 * len(mono))
+                at = 0 if speaker == "agent" else SAMPLE_WIDTH
+                for b in range(SAMPLE_WIDTH):
+                    stereo[at + b::frame] = mono[b::SAMPLE_WIDTH]
+                wav.writeframesraw(bytes(stereo))
+            silence(wav, EDGE_SILENCE_S)
+        os.replace(partial, out_wav)
+    finally:
+        partial.unlink(missing_ok=True)
+    return wav_duration(out_wav)
+
+
 def telephone_copy(in_wav: Path, out_wav: Path) -> float:
     """Make an 8 kHz mono 16-bit telephone-band (300-3400 Hz) copy; returns its duration."""
     out_wav.parent.mkdir(parents=True, exist_ok=True)
@@ -358,6 +409,8 @@ class FixtureCall:
     fields: dict[str, str]
     # Other spellings of a field value that are also right (how Whisper may write it).
     alternatives: dict[str, tuple[str, ...]]
+    # Also committed as an 8 kHz stereo recording, one party per channel (split_stereo_call).
+    split_stereo: bool = False
 
     @property
     def reference_text(self) -> str:
@@ -408,6 +461,7 @@ FIXTURE_CALLS: tuple[FixtureCall, ...] = (
         alternatives={
             "card_last_four": ("4 5 6 7", "4, 5, 6, 7", "four five six seven", "4-5-6-7"),
         },
+        split_stereo=True,
     ),
     FixtureCall(
         name="ecommerce_refund",
@@ -440,11 +494,19 @@ FIXTURE_CALLS: tuple[FixtureCall, ...] = (
 )
 
 
+def split_fixture_name(call: FixtureCall) -> str:
+    """The split stereo copy's file name (made by tests/fixtures/make_fixtures.sh)."""
+    return f"{call.name}_split_8k.wav"
+
+
 def fixture_manifest_entry(call: FixtureCall, duration_s: float) -> dict[str, Any]:
+    files = {"16k": f"{call.name}_16k.wav", "8k": f"{call.name}_8k.wav"}
+    if call.split_stereo:
+        files["split_8k"] = split_fixture_name(call)
     return {
         "domain": call.domain,
         "category": call.category,
-        "files": {"16k": f"{call.name}_16k.wav", "8k": f"{call.name}_8k.wav"},
+        "files": files,
         "duration_s": round(duration_s, 3),
         "reference_text": call.reference_text,
         "turns": [{"speaker": speaker, "text": text} for speaker, text in call.turns],
@@ -587,6 +649,15 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rate", type=int, default=16000)
     p.add_argument("--seed", type=int, default=0)
 
+    p = sub.add_parser("split", help="stereo call: agent on the left, customer on the right")
+    p.add_argument("out", type=Path)
+    p.add_argument("--turn", type=_parse_turn, action="append", default=[], metavar="SPK:TEXT")
+    p.add_argument("--script", type=Path, help="JSON list of [speaker, text] turns")
+    p.add_argument("--fixture", choices=[c.name for c in FIXTURE_CALLS],
+                   help="the turns of this fixture call")
+    p.add_argument("--rate", type=int, default=8000)
+    p.add_argument("--seed", type=int, default=0)
+
     p = sub.add_parser("telephone", help="8 kHz telephone-band copy of a WAV")
     p.add_argument("input", type=Path)
     p.add_argument("out", type=Path)
@@ -637,6 +708,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.script is not None:
                 turns = _load_script(args.script) + turns
             seconds = render_call(turns, args.out, args.rate, seed=args.seed)
+            print(f"{args.out}: {seconds:.2f} s")
+        elif args.command == "split":
+            turns = [t for c in FIXTURE_CALLS if c.name == args.fixture for t in c.turns]
+            if args.script is not None:
+                turns += _load_script(args.script)
+            seconds = split_stereo_call(turns + args.turn, args.out, args.rate, seed=args.seed)
             print(f"{args.out}: {seconds:.2f} s")
         elif args.command == "long":
             seconds = render_long_call(args.minutes, args.out, args.rate, seed=args.seed)

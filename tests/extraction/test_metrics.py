@@ -15,7 +15,13 @@ from audiohub.domain import (
     Transcript,
     Word,
 )
-from audiohub.extraction.backends.local.metrics import build_metrics, call_outcome, timing
+from audiohub.extraction.backends.local.metrics import (
+    build_metrics,
+    call_outcome,
+    longest_silence,
+    speaker_timing,
+    timing,
+)
 from audiohub.extraction.backends.local.nlp import load_spacy
 
 
@@ -180,3 +186,93 @@ def test_metrics_copy_duration_language_and_timing(
     assert m.talk_time_seconds == pytest.approx(2.7)
     assert m.silence_ratio == pytest.approx(1 - 2.7 / transcript.duration, abs=1e-4)
     assert m.words_per_minute == pytest.approx(200.0)
+
+
+def _spoken(*words: tuple[str, float, float, str | None], duration: float) -> Transcript:
+    """One segment per word, each with the given speaker."""
+    segments = [Segment(id=i, start=s, end=e, text=f" {w}",
+                        words=[Word(word=f" {w}", start=s, end=e, probability=1.0, speaker=who)])
+                for i, (w, s, e, who) in enumerate(words)]
+    return Transcript.from_segments(segments, "en", duration)
+
+
+# An agent and a customer; the customer cuts in at 1.8 s while the agent's "can" runs to 2.0 s.
+TWO_PARTIES = _spoken(
+    ("Hello,", 0.5, 1.0, "agent"), ("how", 1.0, 1.6, "agent"), ("can", 1.5, 2.0, "agent"),
+    ("I", 1.8, 2.2, "customer"), ("hate", 2.2, 2.6, "customer"), ("this.", 2.6, 3.0, "customer"),
+    ("Great,", 6.0, 6.5, "agent"), ("thanks!", 6.5, 7.0, "agent"),
+    ("bye", 7.5, 8.0, "customer"), ("um", 9.0, 9.2, None), duration=12.0)
+
+
+@pytest.mark.parametrize(("words", "duration", "longest"), [
+    ([("a", 0.5, 3.0), ("b", 6.0, 7.0), ("c", 9.0, 9.2)], 12.0, 3.0),  # between words
+    ([("a", 4.0, 5.0), ("b", 5.5, 6.0)], 7.0, 4.0),  # before the first word
+    ([("a", 0.0, 1.0), ("b", 0.5, 2.0), ("c", 2.5, 3.0)], 10.0, 7.0),  # after the last
+    ([("a", 0.0, 1.0), ("b", 0.2, 3.0), ("c", 3.5, 4.0)], 4.0, 0.5),  # overlaps merged first
+])
+def test_longest_silence(words: list[tuple[str, float, float]], duration: float,
+                         longest: float) -> None:
+    transcript = _spoken(*[(w, s, e, None) for w, s, e in words], duration=duration)
+    assert longest_silence(transcript) == pytest.approx(longest)
+
+
+def test_longest_silence_without_words_is_none() -> None:
+    assert longest_silence(Transcript(text="", language="en", duration=5.0)) is None
+    assert longest_silence(Transcript.from_segments(
+        [Segment(id=0, start=0.0, end=2.0, text=" Hello.")], "en", 2.0)) is None
+
+
+def test_per_speaker_talk_time_ratio_words_and_interruptions() -> None:
+    speakers, interruptions = speaker_timing(TWO_PARTIES)
+
+    # Agent: [0.5, 2.0] (its own overlap merged) + [6.0, 7.0] = 2.5 s; customer: [1.8, 3.0] +
+    # [7.5, 8.0] = 1.7 s. The unlabelled "um" counts for nobody.
+    assert speakers is not None and set(speakers) == {"agent", "customer"}
+    agent, customer = speakers["agent"], speakers["customer"]
+    assert (agent.talk_time_seconds, agent.words) == (pytest.approx(2.5), 5)
+    assert (customer.talk_time_seconds, customer.words) == (pytest.approx(1.7), 4)
+    assert agent.talk_ratio == pytest.approx(2.5 / 4.2, abs=1e-4)
+    assert agent.talk_ratio + customer.talk_ratio == pytest.approx(1.0, abs=1e-3)
+    # Only the customer's "I" starts before the previous speaker's last word has ended.
+    assert interruptions == 1
+
+
+def test_interruptions_count_each_overlapping_change() -> None:
+    transcript = _spoken(("one", 0.0, 1.0, "agent"), ("two", 0.9, 1.5, "customer"),
+                         ("three", 1.4, 2.0, "agent"), ("four", 3.0, 3.5, "customer"),
+                         duration=4.0)
+    assert speaker_timing(transcript)[1] == 2
+
+
+def test_metrics_per_speaker(nlp: Language, vader: SentimentIntensityAnalyzer) -> None:
+    m = _metrics(nlp, vader, TWO_PARTIES)
+
+    assert m.longest_silence_seconds == pytest.approx(3.0)
+    assert m.speakers is not None and set(m.speakers) == {"agent", "customer"}
+    assert m.interruptions == 1
+    said = {"agent": "Hello, how can Great, thanks!", "customer": "I hate this. bye"}
+    for who, text in said.items():
+        compound = vader.polarity_scores(text)["compound"]
+        assert m.sentiment.speakers[who].score == pytest.approx(compound, abs=1e-4)
+    assert m.sentiment.speakers["agent"].label == "positive"
+    assert m.sentiment.speakers["customer"].label == "negative"
+    # The whole-call numbers are those of a call without speakers.
+    unlabelled = _metrics(nlp, vader, TWO_PARTIES.model_copy(update={"segments": [
+        s.model_copy(update={"words": [w.model_copy(update={"speaker": None}) for w in s.words]})
+        for s in TWO_PARTIES.segments]}))
+    assert (m.talk_time_seconds, m.silence_ratio, m.words_per_minute) == (
+        unlabelled.talk_time_seconds, unlabelled.silence_ratio, unlabelled.words_per_minute)
+    assert (m.sentiment.score, m.sentiment.segments) == (
+        unlabelled.sentiment.score, unlabelled.sentiment.segments)
+
+
+def test_without_speakers_no_per_speaker_metrics(
+        nlp: Language, vader: SentimentIntensityAnalyzer) -> None:
+    m = _metrics(nlp, vader, make_transcript(RESOLVED_CALL))
+
+    assert (m.speakers, m.interruptions, m.sentiment.speakers) == (None, None, {})
+    # make_transcript leaves 0.1 s between words and 0.5 s more between turns and at the end.
+    assert m.longest_silence_seconds == pytest.approx(0.6)
+    empty = _metrics(nlp, vader, Transcript(text="", language="en", duration=0.0))
+    assert (empty.speakers, empty.interruptions, empty.sentiment.speakers) == (None, None, {})
+    assert empty.longest_silence_seconds is None

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from audiohub.transcription.audio import SAMPLE_RATE
@@ -19,7 +21,7 @@ def test_long_audio_is_cut_in_the_pauses_and_covered_exactly() -> None:
         samples[p * SAMPLE_RATE:(p + 1) * SAMPLE_RATE] = 0.0
     bounds = chunk_bounds(samples)
     assert bounds[0][0] == 0 and bounds[-1][1] == len(samples)
-    assert all(a[1] == b[0] for a, b in zip(bounds, bounds[1:], strict=False))
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(bounds))
     cuts = [hi / SAMPLE_RATE for _, hi in bounds[:-1]]
     assert len(cuts) == 3
     for cut, pause in zip(cuts, pauses, strict=True):

@@ -3,28 +3,36 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from audiohub.domain import TranscriptionResult
 from audiohub.extraction.base import Analyzer
 from audiohub.prompts.base import PromptStore
 from audiohub.transcription.audio import decode_file
 from audiohub.transcription.base import Transcriber
+from audiohub.transcription.speakers import assign_speakers
 
 
 class TranscriptionService:
-    def __init__(self, transcriber: Transcriber, analyzer: Analyzer, prompts: PromptStore) -> None:
+    def __init__(
+        self, transcriber: Transcriber, analyzer: Analyzer, prompts: PromptStore,
+        agent_channel: Literal["left", "right"] = "left",
+    ) -> None:
         self.transcriber = transcriber
         self.analyzer = analyzer
         self.prompts = prompts
+        # Which channel of a split stereo recording is the agent's (STEREO_AGENT_CHANNEL).
+        self.agent_channel: Literal["left", "right"] = agent_channel
 
     def transcribe(self, audio_path: Path) -> TranscriptionResult:
-        """Decode and transcribe a recording, then classify it among the stored pairs.
+        """Decode and transcribe a recording, tell its parties apart where the recording keeps them
+        on separate stereo channels, then classify it among the stored pairs.
 
         Raises:
             InvalidInputError: the file is empty, not audio, truncated or corrupt.
         """
         audio = decode_file(audio_path)
-        transcript = self.transcriber.transcribe(audio)
+        transcript = assign_speakers(self.transcriber.transcribe(audio), audio, self.agent_channel)
         classification = self.analyzer.classify(transcript, self.prompts.all())
         return TranscriptionResult(transcript=transcript, classification=classification,
                                    audio_format=audio.extension)

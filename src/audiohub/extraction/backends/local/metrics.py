@@ -7,8 +7,9 @@ that produced it; none needs a model beyond the spaCy pipeline and VADER's lexic
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from typing import Literal
 
 from spacy.language import Language
@@ -21,7 +22,10 @@ from audiohub.domain import (
     GeneralMetrics,
     SegmentSentiment,
     Sentiment,
+    SentimentScore,
+    SpeakerTiming,
     Transcript,
+    Word,
 )
 from audiohub.extraction.backends.local.nlp import ADDRESS, NUMBER_RUN, number_value, parse
 
@@ -75,6 +79,7 @@ def build_metrics(transcript: Transcript, classification: Classification, nlp: L
         and an empty summary.
     """
     talk, silence, wpm = timing(transcript)
+    speakers, interruptions = speaker_timing(transcript)
     text = transcript.text
     summary = ""
     topics: list[str] = []
@@ -99,6 +104,9 @@ def build_metrics(transcript: Transcript, classification: Classification, nlp: L
         talk_time_seconds=talk,
         silence_ratio=silence,
         words_per_minute=wpm,
+        longest_silence_seconds=longest_silence(transcript),
+        speakers=speakers,
+        interruptions=interruptions,
         classification_score=classification.score,
         classification_margin=classification.margin,
     )
@@ -109,7 +117,8 @@ def _label(score: float) -> Label:
 
 
 def sentiment(transcript: Transcript, analyzer: SentimentIntensityAnalyzer) -> Sentiment:
-    """VADER compound per segment, and overall as the duration-weighted mean of the segments."""
+    """VADER compound per segment, overall as the duration-weighted mean of the segments, and per
+    speaker on all of that speaker's words when speakers are known."""
     parts = [(s.text, s.start, s.end) for s in transcript.segments if s.text.strip()]
     if not parts and transcript.text.strip():  # a transcript built from text alone
         parts = [(transcript.text, 0.0, transcript.duration)]
@@ -122,7 +131,17 @@ def sentiment(transcript: Transcript, analyzer: SentimentIntensityAnalyzer) -> S
     overall = sum(w * s for w, s in zip(weights, scores, strict=True)) / sum(weights)
     segments = [SegmentSentiment(label=_label(s), score=round(s, 4), start=start, end=end)
                 for s, (_, start, end) in zip(scores, parts, strict=True)]
-    return Sentiment(label=_label(overall), score=round(overall, 4), segments=segments)
+    said: dict[str, list[str]] = defaultdict(list)
+    for w in _words(transcript):
+        if w.speaker is not None:
+            said[w.speaker].append(w.word.strip())
+    # Words, not segments: a segment can hold the end of one turn and the start of the next.
+    speakers: dict[str, SentimentScore] = {}
+    for who, words in said.items():
+        score = float(analyzer.polarity_scores(" ".join(words))["compound"])
+        speakers[who] = SentimentScore(label=_label(score), score=round(score, 4))
+    return Sentiment(label=_label(overall), score=round(overall, 4), segments=segments,
+                     speakers=speakers)
 
 
 def call_outcome(text: str) -> Outcome:
@@ -229,6 +248,22 @@ def pii_types(doc: Doc) -> list[str]:
     return sorted(found)
 
 
+def _words(transcript: Transcript) -> list[Word]:
+    """The words with text and a valid interval, in transcript order."""
+    return [w for s in transcript.segments for w in s.words if w.word.strip() and w.end >= w.start]
+
+
+def _merged(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The union of intervals as sorted, disjoint intervals (touching ones joined)."""
+    out: list[tuple[float, float]] = []
+    for start, end in sorted(spans):
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+        else:
+            out.append((start, end))
+    return out
+
+
 def timing(transcript: Transcript) -> tuple[float | None, float | None, float | None]:
     """Talk time (the union of word intervals), silence ratio and words per talking minute.
 
@@ -236,18 +271,59 @@ def timing(transcript: Transcript) -> tuple[float | None, float | None, float | 
         (talk_time_seconds, silence_ratio, words_per_minute); all None without word timings,
         the ratio None for a zero duration.
     """
-    spans = sorted((w.start, w.end) for s in transcript.segments for w in s.words
-                   if w.word.strip() and w.end >= w.start)
-    if not spans:
+    words = _words(transcript)
+    if not words:
         return None, None, None
-    talk, (lo, hi) = 0.0, spans[0]
-    for start, end in spans[1:]:
-        if start > hi:  # a gap: close the merged interval
-            talk, lo = talk + hi - lo, start
-        hi = max(hi, end)
-    talk += hi - lo
+    talk = sum(end - start for start, end in _merged([(w.start, w.end) for w in words]))
     silence = None
     if transcript.duration > 0:
         silence = round(min(1.0, max(0.0, 1.0 - talk / transcript.duration)), 4)
-    wpm = round(len(spans) / (talk / 60.0), 1) if talk > 0 else None
+    wpm = round(len(words) / (talk / 60.0), 1) if talk > 0 else None
     return round(talk, 3), silence, wpm
+
+
+def longest_silence(transcript: Transcript) -> float | None:
+    """The longest stretch without a word: before the first, between the merged word intervals,
+    or after the last until the end of the audio; None without word timings."""
+    spans = _merged([(w.start, w.end) for w in _words(transcript)])
+    if not spans:
+        return None
+    gaps = [spans[0][0], transcript.duration - spans[-1][1]]
+    gaps += [nxt[0] - prev[1] for prev, nxt in itertools.pairwise(spans)]
+    return round(max(0.0, *gaps), 3)
+
+
+def speaker_timing(transcript: Transcript) -> tuple[dict[str, SpeakerTiming] | None, int | None]:
+    """Talk time, talk share and words per speaker, and how often one cut in on the other.
+
+    An interruption is a change of speaker where the new speaker's first word starts before the
+    previous speaker's words have ended. Words without a speaker are left out of both.
+
+    Returns:
+        (speakers, interruptions); (None, None) when no word has a speaker: a call whose parties
+        were not told apart gets no per-speaker numbers rather than invented ones.
+    """
+    words = sorted((w for w in _words(transcript) if w.speaker is not None),
+                   key=lambda w: (w.start, w.end))
+    if not words:
+        return None, None
+    spans: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for w in words:
+        spans[str(w.speaker)].append((w.start, w.end))
+    talk = {who: sum(e - s for s, e in _merged(iv)) for who, iv in spans.items()}
+    total = sum(talk.values())
+    speakers: dict[str, SpeakerTiming] = {}
+    for who, iv in spans.items():
+        # Only zero-length words (no timings to speak of): share by word count instead.
+        ratio = talk[who] / total if total > 0 else len(iv) / len(words)
+        speakers[who] = SpeakerTiming(talk_time_seconds=round(talk[who], 3),
+                                      talk_ratio=round(ratio, 4), words=len(iv))
+    interruptions, current, until = 0, words[0].speaker, words[0].end
+    for w in words[1:]:
+        if w.speaker != current:
+            if w.start < until:
+                interruptions += 1
+            current, until = w.speaker, w.end
+        else:
+            until = max(until, w.end)
+    return speakers, interruptions
