@@ -60,8 +60,11 @@ CALLS: list[tuple[str, list[str], dict[str, str | None], dict[str, str]]] = [
         "I've been having really bad headaches for two weeks.",
         "Okay, Dr. Patel has an opening next Tuesday at 3 p.m. Does that work?",
         "That works great. Thank you."],
-     {"patient_name": "John Smith", "doctor_name": "Dr. Patel", "appointment_date": "next Tuesday",
-      "appointment_time": "3 p.m.", "reason": "really bad headaches for two weeks"}, {}),
+     {"patient_name": "John Smith", "doctor_name": "Doctor Patel",
+      "appointment_date": "next Tuesday", "appointment_time": "3 p.m.",
+      "reason": "really bad headaches for two weeks"},
+     # The value says the title as spoken; the evidence is Whisper's text.
+     {"doctor_name": "Dr. Patel"}),
     ("appointment_scheduling", [
         "Good morning, Sunrise Family Practice, this is Karen. How may I help you?",
         "Hi Karen, this is Michael Brown. I'd like to come in for my annual checkup.",
@@ -87,9 +90,9 @@ CALLS: list[tuple[str, list[str], dict[str, str | None], dict[str, str]]] = [
         "City clinic, how can I help?", "Hi, my name is Maria Lopez.",
         "I need an appointment with Dr Patel.", "Sure, what is the reason?", "I have back pain.",
         "When would you like to come?", "Next Tuesday at 3 p.m."],
-     {"patient_name": "Maria Lopez", "doctor_name": "Dr Patel",
+     {"patient_name": "Maria Lopez", "doctor_name": "Doctor Patel",
       "appointment_date": "Next Tuesday", "appointment_time": "3 p.m.",
-      "reason": "I have back pain"}, {}),
+      "reason": "I have back pain"}, {"doctor_name": "Dr Patel"}),
     ("card_block", [
         "Metro Bank, how can I help you?",
         "Hi, this is John Carter. My card was stolen, can you block it?",
@@ -172,6 +175,61 @@ CALLS: list[tuple[str, list[str], dict[str, str | None], dict[str, str]]] = [
       "start_date": "the first of July"}, {}),
     ("general_inquiry", ["Hi, I'm calling about your opening hours on weekends."],
      {"topic": "your opening hours on weekends"}, {}),
+    # The agent introduces themself after the greeting and is greeted back by name; the caller
+    # answers a request for their name that Whisper wrote without a question mark.
+    ("card_block", [
+        "Thank you for calling Lakeside Bank. My name is Olivia.", "How may I help you?",
+        "Hi Olivia, my debit card was stolen from my car.", "I'm sorry. May I have your full name.",
+        "Peter Lang.", "And the last four digits?", "2 2 8 1."],
+     {"customer_name": "Peter Lang", "card_last_four": "2281",
+      "reason": "my debit card was stolen from my car"}, {"card_last_four": "2 2 8 1"}),
+    # The item is the noun phrase before "I ordered" / "on order"; the amount has its cents.
+    ("refund_request", [
+        "Home Goods online, Sam speaking.", "Hi Sam, the desk lamp I ordered arrived broken.",
+        "What's the order number?", "It's 5 5 2 0 1 8.",
+        "I see the desk lamp on order 552018, that was $34.50.", "Yes, I'd like my money back."],
+     {"order_number": "552018", "item": "desk lamp", "refund_amount": "$34.50",
+      "reason": "the desk lamp I ordered arrived broken"}, {"order_number": "5 5 2 0 1 8"}),
+    ("refund_request", [
+        "Hello, I want to return a wool sweater.", "It's too big for me.",
+        "Sure, what is the order number?", "7 7 1 0 4 2."],
+     {"order_number": "771042", "item": "wool sweater", "refund_amount": None,
+      "reason": "It's too big for me"}, {"order_number": "7 7 1 0 4 2"}),
+    # "about a week" is how long, not when; "half past nine" is a time.
+    ("appointment_scheduling", [
+        "Hi, my name is Nina Park, I've had a sore throat for about a week.",
+        "Doctor Reyes can see you Friday at half past nine.", "Great, thanks."],
+     {"patient_name": "Nina Park", "doctor_name": "Doctor Reyes", "appointment_date": "Friday",
+      "appointment_time": "half past nine", "reason": "a sore throat for about a week"}, {}),
+    # A house number said in words; the sentence's full stop is not part of the address.
+    ("service_connection", [
+        "Hi, my name is Tom Reed, I'm moving to seven Elm Street.",
+        "I need the gas turned on starting next Monday."],
+     {"customer_name": "Tom Reed", "service_address": "seven Elm Street",
+      "start_date": "next Monday"}, {}),
+    # The company's name in the greeting says "Car Rentals"; what is cancelled is the caller's.
+    ("reservation_cancellation", [
+        "Thanks for calling Star Car Rentals, this is Mia.",
+        "Hi Mia, I need to cancel my rental car for Friday.", "Sure, what name is it under?",
+        "Jacob Stone."],
+     {"reservation_type": "rental car", "reservation_date": "Friday", "guest_name": "Jacob Stone"},
+     {}),
+    ("general_inquiry", [
+        "Garden Center, this is Leo.",
+        "Hi Leo, quick question, when does the nursery close on Saturdays?", "We close at six."],
+     {"topic": "when does the nursery close on Saturdays"}, {}),
+    # Whisper writes an unknown merchant in lower case after the amount.
+    ("fraud_report", [
+        "Hi, my name is Ana Cruz.",
+        "I see a payment of 40 dollars to quick mart on Monday that I never made."],
+     {"customer_name": "Ana Cruz", "transaction_amount": "40 dollars", "merchant": "quick mart",
+      "transaction_date": "Monday"}, {}),
+    # The drug's name wins over the caller's description of it.
+    ("prescription_refill", [
+        "Hi, I need a refill on my cholesterol pills, atorvastatin.", "Which pharmacy?",
+        "The Walgreens on Oak Street."],
+     {"patient_name": None, "medication": "atorvastatin", "pharmacy": "Walgreens on Oak Street",
+      "date_of_birth": None}, {}),
 ]
 
 

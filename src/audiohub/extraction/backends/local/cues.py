@@ -5,8 +5,66 @@ Kept apart from the extractor's logic so the vocabulary can grow without touchin
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
+
+# Sentences only the agent says. A self-introduction next to one of them is the agent's too:
+# "Thank you for calling Harbor Bank. My name is Jessica. How may I help you?"
+AGENT = re.compile(r"thank(?:s| you) for calling|\bspeaking\b|how (?:can|may) I (?:help|assist)"
+                   r"|I'll be (?:helping|assisting)|you've reached|you're speaking with"
+                   r"|what can I (?:do|help you with)|welcome to", re.I)
+GREETING = re.compile(r"thank(?:s| you) for calling|welcome to|you've reached|^\W*good (?:morning"
+                      r"|afternoon|evening)\W*$", re.I)
+HELP = re.compile(r"how (?:can|may) I (?:help|assist)|what can I (?:do|help you with)", re.I)
+SELF_INTRO = re.compile(r"\b(?:this is|my name is|I'm|it's)\s+[A-Z]")
+# The caller greets the agent by name: "Hi Jessica", "Hello, Peter".
+GREETED = re.compile(r"\b(?:Hi|Hello|Hey)\b,?\s+([A-Z][\w'-]+)(?=[\s,.!?])")
+
+
+def agent_sentences(said: list[str]) -> set[int]:
+    """Which sentences the agent says: greetings, offers of help, all before an early offer of
+    help (the agent opens the call), and a self-introduction right after a greeting or right
+    before an offer of help ("Harbor Bank. My name is Jessica. How may I help you?")."""
+    out = {i for i, t in enumerate(said) if AGENT.search(t)}
+    opened = next((i for i, t in enumerate(said[:3]) if HELP.search(t)), 0)
+    out |= set(range(opened))
+    for i, t in enumerate(said):
+        offers = i + 1 < len(said) and HELP.search(said[i + 1])
+        greets = i > 0 and GREETING.search(said[i - 1]) and not HELP.search(said[i - 1])
+        if SELF_INTRO.search(t) and (offers or greets):
+            out.add(i)
+    return out
+
+
+# How a name is asked for or given. The agent asks ("What's your full name?"); the caller says
+# it, or the answer follows the question.
+INTRO = (r"my name is|name is|this is|it's|under the name|under|I'm|name on the \w+ is"
+         r"|your (?:full )?name|what name|whose name|who's name")
+# Words after which a capitalised run is a name even where spaCy tags none.
+NAMED_AFTER = re.compile(r"\b(?:my name is|name is|under the name|name on the \w+ is|Dr\.?"
+                         r"|Doctor)\s+", re.I)
+TITLES = {"doctor": r"(?:Dr\.?|Doctor)", "physician": r"(?:Dr\.?|Doctor)"}
+# A sentence that asks, with or without Whisper's question mark: "May I have your full name."
+ASKS = re.compile(r"^(?:\W*(?:okay|ok|sure|so|and|thanks?|thank you|great|alright|all right|right"
+                  r"|perfect)\b[\s,.]*)*(?:what|what's|which|who|whose|who's|when|where|how|can"
+                  r"|could|may|would|do|does|did|is|are|will)\b", re.I)
+# A question asking for one of these is not the one a free-text field answers.
+ASKS_FOR_OTHER = re.compile(r"\b(?:name|number|when|date|how much|who|whose|spell)\b", re.I)
+BOUNDARY = re.compile(r"[,;]\s|\s(?:and|but|so|which|because|although|though)\s")
+NOMINAL_POS = frozenset({"ADJ", "NOUN", "PROPN", "NUM"})
+GENERIC = frozenset({"prescription", "medication", "medicine", "meds", "refill", "order", "item",
+                     "package", "reservation", "card", "account", "one", "thing", "it", "number"})
+NOT_THING = frozenset({"number", "bill", "call", "plan", "line", "account", "charge", "payment"})
+WEAK_WORDS = frozenset({"number", "name", "date", "time", "amount", "type", "month", "of",
+                        "description", "four", "last"})
+# A field's kind from how its name ends (see fields.field_kind).
+KIND_SUFFIXES = (
+    (("_number", "_reference", "_id", "_code", "_last_four"), "id"), (("_name",), "person"),
+    (("month",), "month"), (("_time",), "time"), (("address",), "address"),
+    (("amount", "_price", "_cost", "_fee", "_balance"), "money"))
+PLACE_ENTS = ("ORG", "GPE", "FAC", "LOC", "PERSON", "WORK_OF_ART", "PRODUCT")
+PLACE_LABELS = {"pharmacy": ("ORG",), "merchant": ("ORG",), "destination": ("GPE", "LOC")}
 
 # How callers say a field, beyond the words of its name (one regex alternation per field).
 CUES: dict[str, str] = {
@@ -28,7 +86,7 @@ CUES: dict[str, str] = {
     "refund_amount": "refund|paid|cost|back|price",
     "amount": "bill|owe|balance|total|due|came to",
     "pharmacy": r"pharmacy|send it to|pick (?:it )?up|drugstore",
-    "merchant": "from|at|charge|merchant|store|purchase|transaction",
+    "merchant": "from|at|charge|merchant|store|purchase|transaction|payment|paid|subscription",
     "destination": r"to|trip to|going to|destination|fly(?:ing)? to",
     "service_address": r"address|moving (?:in)?to|new (?:home|place|house|apartment)",
 }
@@ -36,10 +94,12 @@ CUES: dict[str, str] = {
 
 @dataclass(frozen=True)
 class TextCues:
-    """`lead` precedes the value (the value is what follows); `keys` are part of the value."""
+    """`lead` precedes the value (the value is what follows); `keys` are part of the value;
+    `before` follows a thing's noun phrase ("the coffee maker I ordered")."""
 
     lead: str = ""
     keys: str = ""
+    before: str = ""
     widen: Literal["chunk", "clause"] = "clause"
     nominal: bool = False  # a thing, not a situation: stop at the first verb or preposition
 
@@ -50,7 +110,9 @@ TEXT_CUES: dict[str, TextCues] = {
              "|I've had",
         keys=r"lost|stolen|damaged|broken|defective|cracked|wrong \w+|doesn't fit|check-?up"
              r"|physical|follow-?up|compromised|misplaced|missing|left it|can't find"
-             r"|\w+aches?|pain|rash|fever|cough|infection|injury|sore throat|allerg\w+"),
+             r"|\w+aches?|pain|rash|fever|cough|infection|injury|sore throat|allerg\w+"
+             r"|too (?:small|big|large|tight|loose|short|long)|(?:doesn't|didn't) fit"
+             r"|wrong size|arrived \w+ed|came \w+ed|never (?:arrived|came)"),
     "question": TextCues(
         lead=r"I'd like to (?:ask|know)|I want(?:ed)? to (?:ask|know)|I was wondering"
              r"|(?:can|could) you tell me|my question is|question about",
@@ -59,25 +121,34 @@ TEXT_CUES: dict[str, TextCues] = {
         lead=r"the (?:problem|issue) is|having (?:trouble|problems|issues) with",
         keys=r"(?:not|isn't|stopped|won't|doesn't|can't|keeps?) (?:working|dropping|connect\w*"
              r"|turn(?:ing)? on|load\w*)|no (?:signal|service|internet|connection|dial tone)"
-             r"|slow|dropping|disconnect\w*|outage"),
+             r"|slow|dropping|disconnect\w*|outage|(?:keeps?|kept) (?:on )?\w+ing(?: out| off)?"
+             r"|cutting out|freez\w+|crash\w*|buffering"),
     "incident_type": TextCues(
         keys=r"accident|crash|rear-?ended|collision|fire|flood\w*|water damage|theft|stolen"
              r"|broke into|break-in|burst pipe|hail|storm|vandal\w*|leak\w*", widen="chunk"),
     "item": TextCues(
-        lead=r"I ordered|I bought|I purchased|the item is|return (?:the|my|this)"
-             r"|refund (?:for|on) (?:the|my)|order of|I received|I got", nominal=True),
+        lead=r"I ordered|I bought|I purchased|the item is|return (?:an?|the|my|this|these|those)"
+             r"|refund (?:for|on) (?:an?|the|my)|order of|I received|I got", nominal=True,
+        before=r"(?:that |which )?(?:I|we) (?:ordered|bought|purchased|got)"
+               r"|(?:on|from) (?:my |the |that |your )?order\b"),
     "medication": TextCues(
         lead=r"refill(?: of| for| on)?|prescription (?:for|of)|renew|(?:I'm|I am) (?:taking|on)",
-        keys=r"\w+(?:pril|olol|statin|formin|cillin|mycin|azole|sartan|dipine|prazole|oxetine"
-             r"|tidine|profen|terol)|insulin|inhaler", widen="chunk", nominal=True),
+        # Drug names by their stems; "April" and "cholesterol" only sound like them.
+        keys=r"(?!April\b|cholesterol\b)\w+(?:pril|olol|statin|formin|cillin|mycin|azole|sartan"
+             r"|dipine|prazole|oxetine|tidine|profen|terol)|insulin|inhaler", widen="chunk",
+        nominal=True),
     "device": TextCues(
         lead=r"(?:I have|I'm using|I use) an?(?= [A-Z])",
         keys=r"router|modem|phone|iphone\w*|android|samsung|laptop|tablet|ipad|tv|cable box"
              r"|set-top box|hotspot|smartphone|landline", widen="chunk", nominal=True),
     "reservation_type": TextCues(
+        lead=r"cancel(?:ling)? (?:my|our|the|an?|this)",
         keys="hotel room|room|suite|rental car|car rental|car|table|flight|cabin|tour",
         widen="chunk", nominal=True),
     "topic": TextCues(
         lead=r"calling (?:about|regarding)|it's about|question about|regarding|I'd like to"
-             r"|I want to"),
+             r"|I want to",
+        # A caller's own question is the topic: "quick question, what are your opening hours?"
+        keys=r"(?:what|when|where|how) (?:are|is|do|does|can|late|early|much|long) (?:your|you"
+             r"|the|I|we)\b[^.?!]*\?"),
 }

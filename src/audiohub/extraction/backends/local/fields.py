@@ -9,6 +9,7 @@ assigned greedily, so two fields never share a span. Every value is a span of th
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 from dataclasses import dataclass
 from typing import Literal, cast, get_args
@@ -17,28 +18,13 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from audiohub.domain import CategorySpec, Evidence, FieldSpec, Transcript
+from audiohub.extraction.backends.local import cues as vocab
 from audiohub.extraction.backends.local import nlp as spoken
-from audiohub.extraction.backends.local.cues import CUES, TEXT_CUES, TextCues
 
 Kind = Literal["id", "person", "date", "month", "time", "money", "address", "place", "text"]
 Span = tuple[int, int]
 Cue = tuple[int, int, float]
 
-_AGENT = re.compile(r"thank(?:s| you) for calling|\bspeaking\b|how (?:can|may) I (?:help|assist)"
-                    r"|I'll be (?:helping|assisting)", re.I)
-_INTRO = r"my name is|name is|this is|it's|under the name|under|I'm|name on the \w+ is"
-# Words after which a capitalised run is a name even where spaCy tags none.
-_NAMED_AFTER = re.compile(r"\b(?:my name is|name is|under the name|name on the \w+ is|Dr\.?"
-                          r"|Doctor)\s+", re.I)
-_TITLES = {"doctor": r"(?:Dr\.?|Doctor)", "physician": r"(?:Dr\.?|Doctor)"}
-_BOUNDARY = re.compile(r"[,;]\s|\s(?:and|but|so|which|because|although|though)\s")
-_NOMINAL_POS = frozenset({"ADJ", "NOUN", "PROPN", "NUM"})
-_GENERIC = frozenset({"prescription", "medication", "medicine", "meds", "refill", "order", "item",
-                      "package", "reservation", "card", "account", "one", "thing", "it", "number"})
-_NOT_THING = frozenset({"number", "bill", "call", "plan", "line", "account", "charge", "payment"})
-_WEAK_WORDS = frozenset({"number", "name", "date", "time", "amount", "type", "month", "of",
-                         "description", "four", "last"})
-_PLACE_LABELS = {"pharmacy": ("ORG",), "merchant": ("ORG",), "destination": ("GPE", "LOC")}
 # Spans cued for these belong to them even when the category lacks them: a date after "date of
 # birth" is never the appointment, a number after "call me at" never the account.
 _RESERVED = ("date_of_birth", "phone_number")
@@ -58,32 +44,16 @@ def field_kind(spec: FieldSpec) -> Kind:
     if spec.kind != "text" and spec.kind in get_args(Kind):
         return cast(Kind, spec.kind)
     name = spec.name.lower()
-    if name in _PLACE_LABELS:
+    if name in vocab.PLACE_LABELS:
         return "place"
-    suffixes: list[tuple[tuple[str, ...], Kind]] = [
-        (("_number", "_reference", "_id", "_code", "_last_four"), "id"), (("_name",), "person"),
-        (("month",), "month"), (("_time",), "time"), (("address",), "address"),
-        (("amount", "_price", "_cost", "_fee", "_balance"), "money")]
-    for ends, kind in suffixes:
+    for ends, kind in vocab.KIND_SUFFIXES:
         if name.endswith(ends):
-            return kind
+            return cast(Kind, kind)
     return "date" if "date" in name or name.endswith("_day") else "text"
 
 
 def _overlaps(a: Span, spans: list[Span]) -> bool:
     return any(a[0] < e and s < a[1] for s, e in spans)
-
-
-def _trim(span: Span, text: str, blockers: list[Span]) -> Span | None:
-    """Cut blockers out of a span: 'next Tuesday at 3 p.m.' less '3 p.m.' is 'next Tuesday'."""
-    start, end = span
-    for s, e in sorted(blockers):
-        if start < e and s < end:
-            end, start = (s, start) if s > start else (end, e)
-    piece = text[start:end]
-    kept = re.sub(r"(?:[\s,]+(?:at|on|for|of|and|around))*[\s,.]*$", "", piece)
-    lead = len(piece) - len(piece.lstrip())
-    return (start + lead, start + len(kept)) if kept.strip() else None
 
 
 class FieldExtractor:
@@ -134,10 +104,14 @@ class _Run:
         self.doc, self.text = doc, text
         self.sents = [(s.start_char, s.end_char) for s in doc.sents]
         self.starts = [s for s, _ in self.sents]
-        self.agent = {i for i, (s, e) in enumerate(self.sents) if _AGENT.search(text[s:e])}
+        self.agent = vocab.agent_sentences([text[s:e] for s, e in self.sents])
         ents: dict[str, list[Span]] = {}
         for e in doc.ents:
             ents.setdefault(e.label_, []).append((e.start_char, e.end_char))
+        # The agent's own name, wherever it is said again ("Hi Jessica", "Thanks, Jessica").
+        self.agent_names = {text[s:e].lower() for s, e in ents.get("PERSON", [])
+                            if self._sent(s) in self.agent and " " not in text[s:e]}
+        self.agent_names |= {m.group(1).lower() for m in vocab.GREETED.finditer(text)}
         money = [m.span() for m in spoken.MONEY.finditer(text)]
         money += [s for s in ents.get("MONEY", []) if not _overlaps(s, money)]
         clock = [m.span() for m in spoken.TIME.finditer(text)]
@@ -145,7 +119,7 @@ class _Run:
         address = [m.span() for m in spoken.ADDRESS.finditer(text)]
         dates = []
         for s in ents.get("DATE", []) + ent_times:
-            cut = _trim(s, text, money + clock)
+            cut = spoken.trim(s, text, money + clock)
             if cut and spoken.DATE_WORD.search(text[cut[0]:cut[1]]) \
                     and not spoken.DURATION.match(text[cut[0]:cut[1]]):
                 dates.append(cut)
@@ -163,15 +137,32 @@ class _Run:
                                               if not _overlaps(s, address)]),
             "person": self._persons([s for s in ents.get("PERSON", []) if not _overlaps(s, typed)]),
         }
-        self.places = [(lab, s) for lab in ("ORG", "GPE", "FAC", "LOC", "PERSON")
-                       for s in ents.get(lab, []) if not _overlaps(s, typed)]
+        self.places = self._find_places(ents, typed)
+
+    def _find_places(self, ents: dict[str, list[Span]], typed: list[Span]
+                     ) -> list[tuple[str, Span]]:
+        """Named places with their spaCy label, and unlabelled ones found by their context."""
+        doc, text = self.doc, self.text
+        # spaCy calls "The Walgreens on Main Street" a WORK_OF_ART; "Dr. Alvarez" is no place.
+        typed = typed + [(c.start, c.end) for c in self._titled(self.cands["person"], None)[0]]
+        places = [(lab, s) for lab in vocab.PLACE_ENTS for s in ents.get(lab, [])
+                  if not _overlaps(s, typed)]
+        runs: list[Span] = []
         for t in doc:  # spaCy misses many shop names: take the proper nouns after "at"/"from"
             j = t.i + 1
             while t.lower_ in ("at", "from", "to") and j < len(doc) and doc[j].pos_ == "PROPN":
                 j += 1
-            run = (doc[t.i + 1:j].start_char, doc[t.i + 1:j].end_char)
-            if j > t.i + 1 and not _overlaps(run, typed + [s for _, s in self.places]):
-                self.places.append(("", run))
+            runs += [(doc[t.i + 1:j].start_char, doc[t.i + 1:j].end_char)] if j > t.i + 1 else []
+        for m in spoken.MONEY.finditer(text):  # "85 dollars to stream plus": where it went
+            toks = [t for t in doc if t.idx >= m.end()][:4]
+            if toks and toks[0].lower_ in ("to", "at", "from"):
+                name = list(itertools.takewhile(
+                    lambda t: t.is_alpha and not t.is_stop and not t.ent_type_, toks[1:]))
+                runs += [(name[0].idx, name[-1].idx + len(name[-1]))] if name else []
+        for span in runs:
+            if not _overlaps(span, typed + [s for _, s in places]):
+                places.append(("", span))
+        return places
 
     def _sent(self, pos: int) -> int:
         return bisect.bisect_right(self.starts, pos) - 1
@@ -184,7 +175,7 @@ class _Run:
         return 0.3 if self._sent(pos) in self.agent else 1.0
 
     def _persons(self, spans: list[Span]) -> list[Candidate]:
-        for m in _NAMED_AFTER.finditer(self.text):  # spaCy misses unusual names
+        for m in vocab.NAMED_AFTER.finditer(self.text):  # spaCy misses unusual names
             run = re.match(r"[A-Z][\w'-]+(?: [A-Z][\w'-]+){0,2}", self.text[m.end():])
             if run and not _overlaps((m.end(), m.end() + run.end()), spans):
                 spans.append((m.end(), m.end() + run.end()))
@@ -192,28 +183,33 @@ class _Run:
         for s, e in spans:
             e -= 2 if self.text[s:e].endswith("'s") else 0
             full = 1.0 if " " in self.text[s:e] else 0.8  # "John Smith" over a later "Mr. Smith"
-            out.append(Candidate(s, e, self.text[s:e], self._agent(s) * full))
+            agent = 0.3 if self.text[s:e].lower() in self.agent_names else self._agent(s)
+            # A name in a question addresses or checks; the caller states theirs.
+            asked = 0.6 if self._question(s) else 1.0
+            out.append(Candidate(s, e, self.text[s:e], agent * full * asked))
         return out
 
     def _place_cands(self, name: str) -> list[Candidate]:
-        preferred = _PLACE_LABELS.get(name, ("ORG", "GPE", "FAC", "LOC"))
+        preferred = vocab.PLACE_LABELS.get(name, ("ORG", "GPE", "FAC", "LOC"))
         out = []
         for label, (s, e) in self.places:
             after = re.match(rf"\s+{re.escape(name)}\b", self.text[e:], re.I)
             e += after.end() if after else 0  # "the CVS pharmacy" -> "CVS pharmacy"
+            the = re.match(r"(?:the|a|an)\s+", self.text[s:e], re.I)
+            s += the.end() if the and the.end() < e - s else 0
             quality = 1.0 if label in preferred else 0.5 if label == "PERSON" else 0.8
             out.append(Candidate(s, e, self.text[s:e], quality * self._agent(s)))
         return out
 
     def _title(self, name: str) -> str | None:
-        return next((t for k, t in _TITLES.items() if name.startswith(k)), None)
+        return next((t for k, t in vocab.TITLES.items() if name.startswith(k)), None)
 
     def _cues(self, name: str, kind: Kind) -> list[Cue]:
         words = [w for w in name.lower().split("_") if w]
-        pats = [(" ".join(words), 1.0)] + ([(CUES[name], 1.0)] if name in CUES else [])
-        pats += [(w, 0.3 if w in _WEAK_WORDS else 0.6) for w in words if len(words) > 1]
+        pats = [(" ".join(words), 1.0)] + ([(vocab.CUES[name], 1.0)] if name in vocab.CUES else [])
+        pats += [(w, 0.3 if w in vocab.WEAK_WORDS else 0.6) for w in words if len(words) > 1]
         if kind == "person" and not self._title(name):
-            pats.append((_INTRO, 1.0))
+            pats.append((vocab.INTRO, 1.0))
         return [(m.start(), m.end(), w) for p, w in pats
                 for m in re.finditer(rf"\b(?:{p})\b", self.text, re.I)]
 
@@ -234,7 +230,13 @@ class _Run:
         """How much a cue in another sentence still counts: fully when it is the question the
         value answers ("Your date of birth? It's July 4th."), half otherwise."""
         i, j = self._sent(cue), self._sent(value)
-        return 1.0 if i == j else 0.9 if i == j - 1 and self._question(cue) else 0.5
+        if i == j:
+            return 1.0
+        # "What's your name? Please. I meant Hassan.": a short reply may sit in between.
+        between = [self.text[s:e] for s, e in self.sents[i + 1:j]]
+        answers = i < j and self._question(cue) and len(between) <= 1 and all(
+            len(b.split()) <= 3 for b in between)
+        return 0.9 if answers else 0.5
 
     def _candidates(self, name: str, kind: Kind) -> list[Candidate]:
         if kind == "place":
@@ -243,18 +245,27 @@ class _Run:
         if kind == "id" and "four" in name:
             cands = [c for c in cands if len(c.value) == 4 and c.value.isdigit()]
         if kind == "person":
-            title = self._title(name)
-            pattern = title or _TITLES["doctor"]
-            # spaCy sometimes keeps the title inside the entity ("Dr Patel") and sometimes not
-            # ("Dr. Patel" -> "Patel"): look for it just before the entity or at its start.
-            starts = [c.start if re.match(rf"{pattern}\s", self.text[c.start:c.end], re.I) else
-                      (m.start() if (m := re.search(rf"\b{pattern}\s*$", self.text[:c.start]))
-                       else None) for c in cands]
-            if title:  # the value keeps the title, as said: "Dr. Patel"
-                return [Candidate(at, c.end, self.text[at:c.end], c.quality)
-                        for c, at in zip(cands, starts, strict=True) if at is not None]
-            cands = [c for c, at in zip(cands, starts, strict=True) if at is None]
+            titled, plain = self._titled(cands, self._title(name))
+            return titled if self._title(name) else plain
         return cands
+
+    def _titled(self, cands: list[Candidate], title: str | None
+                ) -> tuple[list[Candidate], list[Candidate]]:
+        """Persons said with `title` (a doctor's by default), title included, and the others.
+
+        spaCy keeps the title inside the entity ("Dr Patel") or not ("Dr. Patel" -> "Patel"):
+        look for it at the entity's start or just before it."""
+        pattern = title or vocab.TITLES["doctor"]
+        titled, plain = [], []
+        for c in cands:
+            before = re.search(rf"\b{pattern}\s*$", self.text[:c.start])
+            at = c.start if re.match(rf"{pattern}\s", self.text[c.start:c.end], re.I) \
+                else before.start() if before else None
+            if at is None:
+                plain.append(c)
+                continue
+            titled.append(Candidate(at, c.end, spoken.title_said(self.text[at:c.end]), c.quality))
+        return titled, plain
 
     def assign_typed(self, fields: list[FieldSpec]) -> dict[str, Candidate]:
         """Best (field, candidate) pairs first; a span goes to one field only."""
@@ -282,41 +293,77 @@ class _Run:
 
     def best_text(self, f: FieldSpec) -> Candidate | None:
         """The best cue-introduced clause or phrase for a free-text field."""
-        words = [w for w in f.name.split("_") if len(w) > 2 and w not in _WEAK_WORDS]
-        cues = TEXT_CUES.get(f.name) or TextCues(lead="|".join(words))
+        words = [w for w in f.name.split("_") if len(w) > 2 and w not in vocab.WEAK_WORDS]
+        cues = vocab.TEXT_CUES.get(f.name) or vocab.TextCues(lead="|".join(words))
         # Examples in the description are keys too: "what happened (collision, theft ...)".
         examples = [x.strip(" .") for e in re.findall(r"\(([^)]*)\)", f.description)
                     for x in e.split(",")]
         keys = "|".join([cues.keys] * bool(cues.keys) + [re.escape(x) for x in examples if x])
+        hits = [m.span() for m in re.finditer(rf"\b(?:{keys})(?!\w)", self.text, re.I)] \
+            if keys else []
         found: list[tuple[float, int, Span]] = []
-        for weight, pat in ((1.0, cues.lead), (0.8, keys)):
+        for weight, pat in ((1.0, cues.lead), (0.8, keys), (1.0, cues.before)):
             for m in re.finditer(rf"\b(?:{pat})(?!\w)", self.text, re.I) if pat else ():
-                # A key inside a question is usually the agent asking ("lost or stolen?").
+                # A key inside a question is usually the agent asking ("lost or stolen?"),
+                # unless the field is the caller's question.
                 lo, hi = self._clause(*m.span())
-                if weight < 1.0 and f.name != "question" and self.text[lo:hi].endswith("?"):
+                if pat == keys and f.name not in ("question", "topic") \
+                        and self.text[lo:hi].endswith("?"):
                     continue
-                span = self._after(m.end(), cues.nominal) if weight == 1.0 \
+                span = self._after(m.end(), cues.nominal) if pat == cues.lead \
+                    else self._before(m.start()) if pat == cues.before \
                     else self._around(m.span(), cues)
-                found += [(weight, -span[0], span)] if span else []
+                if span is None:
+                    continue
+                # A thing named by a generic phrase ("my blood pressure pills") gives way to
+                # its own name said elsewhere ("lisinopril").
+                generic = cues.nominal and pat == cues.lead and hits and not _overlaps(span, hits)
+                # The agent's greeting names the company ("Quick Drive car rentals").
+                found.append((min(weight, 0.7 if generic else 1.0) * self._agent(m.start()),
+                              -span[0], span))
         # The agent's question names the field and the next sentence answers it: "Which item
-        # is it? Wireless headphones."
+        # is it? Wireless headphones." A question for a name or a number asks for another field.
         for i, (s, e) in enumerate(self.sents[:-1]):
-            if self._question(s) and any(re.search(rf"\b{w}", self.text[s:e], re.I) for w in words):
+            asked = self.text[s:e]
+            if self._question(s) and any(re.search(rf"\b{w}", asked, re.I) for w in words) \
+                    and not vocab.ASKS_FOR_OTHER.search(asked):
                 span = self._after(self.sents[i + 1][0], cues.nominal)
                 found += [(0.9, -span[0], span)] if span else []
         if not found:
             return None
-        s, e = max(found)[2]
+        weight, _, (s, e) = max(found)
+        if weight < 1.0 and cues.widen == "clause" and hits:
+            e = self._continued(e, hits)
         return Candidate(s, e, self.text[s:e])
+
+    def _continued(self, end: int, hits: list[Span]) -> int:
+        """A reason told over two sentences ("I lost my card. I must have left it in a taxi.")
+        runs to the end of the next sentence's clause when that sentence has a key too."""
+        i = self._sent(end - 1) + 1
+        lo, hi = self.sents[i] if i < len(self.sents) else (end, end)
+        inside = [h for h in hits if lo <= h[0] < hi]
+        tidy = self._tidy(lo, self._clause(*inside[0])[1], False) \
+            if inside and not self._question(lo) else None
+        return tidy[1] if tidy else end
+
+    def _before(self, pos: int) -> Span | None:
+        """The noun phrase that ends where a `before` cue starts."""
+        chunk = next((c for c in self.doc.noun_chunks
+                      if c.end_char <= pos and not self.text[c.end_char:pos].strip()), None)
+        if chunk is None or chunk.root.pos_ in ("PRON", "PROPN") \
+                or chunk.root.lemma_.lower() in vocab.NOT_THING:
+            return None  # "which one I ordered", "the charge on my order"
+        return self._tidy(chunk.start_char, chunk.end_char, True)
 
     def _question(self, pos: int) -> bool:
         s, e = self.sents[self._sent(pos)]
-        return self.text[s:e].rstrip().endswith("?")
+        said = self.text[s:e].strip()  # Whisper often drops the question mark
+        return said.endswith("?") or bool(vocab.ASKS.match(said))
 
     def _clause(self, start: int, end: int) -> Span:
         """The clause around [start, end): its sentence, cut at commas and conjunctions."""
         lo, hi = self.sents[self._sent(start)]
-        for m in _BOUNDARY.finditer(self.text, lo, hi):
+        for m in vocab.BOUNDARY.finditer(self.text, lo, hi):
             if m.end() <= start:
                 lo = m.end()
             elif m.start() >= end:
@@ -329,7 +376,7 @@ class _Run:
         m = re.match(lead, self.text[s:e], re.I)
         s += m.end() if m else 0
         words = list(re.finditer(r"\S+", self.text[s:e].rstrip(" .,?!;:")))
-        if not words or (nominal and all(w.group().lower() in _GENERIC for w in words)):
+        if not words or (nominal and all(w.group().lower() in vocab.GENERIC for w in words)):
             return None
         return s, s + words[min(len(words), 20) - 1].end()
 
@@ -340,22 +387,23 @@ class _Run:
         toks = [t for t in self.doc if t.idx >= pos and self._sent(t.idx) == self._sent(pos)]
         end = pos
         for t, nxt in zip(toks, [*toks[1:], None], strict=True):
-            joins = nxt is not None and nxt.pos_ in _NOMINAL_POS and (
+            joins = nxt is not None and nxt.pos_ in vocab.NOMINAL_POS and (
                 t.lower_ == "of" or t.text == "-" or t.tag_ in ("VBG", "VBN"))
             if (t.ent_type_ in ("DATE", "TIME", "MONEY") and end > pos) or _overlaps(
                     (t.idx, t.idx + len(t)), self.typed):
                 break  # "headphones last week", "order 8 2 4": a date or number is no thing
-            if not (t.pos_ in _NOMINAL_POS or joins or (t.tag_ in ("DT", "PRP$") and end == pos)):
+            lead = t.tag_ in ("DT", "PRP$") and end == pos
+            if not (t.pos_ in vocab.NOMINAL_POS or joins or lead):
                 break
             end = t.idx + len(t)
         return self._tidy(pos, end, True) if end > pos else None
 
-    def _around(self, span: Span, cues: TextCues) -> Span | None:
+    def _around(self, span: Span, cues: vocab.TextCues) -> Span | None:
         """A key widened to its noun chunk ('water damage') or to its clause."""
         if cues.widen == "chunk":
             for chunk in self.doc.noun_chunks:
                 if chunk.start_char <= span[0] and span[1] <= chunk.end_char:
-                    if chunk.root.lemma_.lower() in _NOT_THING:
+                    if chunk.root.lemma_.lower() in vocab.NOT_THING:
                         return None  # "phone number" is not a device
                     return self._tidy(chunk.start_char, chunk.end_char, True)
             if cues.nominal:

@@ -37,21 +37,45 @@ _AMOUNT = rf"(?:\d[\d,]*(?:\.\d+)?|{_NUMBER_WORD}(?:[\s-]+(?:and\s+)?{_NUMBER_WO
 # "$49.99", "49 dollars", "forty nine dollars and ninety nine cents".
 MONEY = re.compile(rf"[$£€]\s?\d[\d,]*(?:\.\d+)?|\b{_AMOUNT}\s+{_CURRENCY}"
                    rf"(?:\s+and\s+{_AMOUNT}\s+cents\b)?", re.I)
-_STREET = (r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place"
-           r"|Terrace|Circle|Parkway|Highway)\.?")
-ADDRESS = re.compile(rf"\b\d{{1,6}}\s+(?:[A-Z0-9][\w'-]*\s+){{1,4}}{_STREET}(?:,?\s+(?:Apartment"
+# The dot of an abbreviation is part of the address; a sentence's full stop is not.
+_STREET = (r"(?:Street|Avenue|Road|Boulevard|Lane|Drive|Court|Way|Place|Terrace|Circle|Parkway"
+           r"|Highway|(?:St|Ave|Rd|Blvd|Ln|Dr|Ct)\b\.?)")
+# House numbers are said in words too: "seven Birch Road", "four one two Cedar Avenue".
+_HOUSE = rf"(?:\d{{1,6}}|(?i:{_NUMBER_WORD})(?:[\s-]+(?i:{_NUMBER_WORD})){{0,4}})"
+ADDRESS = re.compile(rf"\b{_HOUSE}\s+(?:[A-Z0-9][\w'-]*\s+){{1,4}}{_STREET}(?:,?\s+(?:Apartment"
                      rf"|Apt\.?|Unit|Suite)\s*\w+)?(?:,\s+[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)?")
 
+_DOCTOR = re.compile(r"^Dr\b\.?")
+
 # Times, months and the words that make a spaCy DATE a real date rather than a spoken number.
-TIME = re.compile(r"\b\d{1,2}(?::\d{2})?\s?(?:[ap]\.m\.|[ap]m\b|o'clock)|\b(?:noon|midnight)\b",
-                  re.I)
+TIME = re.compile(r"\b\d{1,2}(?::\d{2})?\s?(?:[ap]\.m\.|[ap]m\b|o'clock)|\b(?:noon|midnight)\b"
+                  rf"|\b(?:half|quarter) (?:past|to|after) (?:\d{{1,2}}\b|{_NUMBER_WORD})", re.I)
 _MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
 MONTH = re.compile(rf"\b(?:{_MONTHS})(?:\s+\d{{4}})?\b(?!\s+(?:I|we|you)\b)"
                    r"|\b(?i:(?:last|this|previous|past) month)\b")
 DATE_WORD = re.compile(rf"\b(?:{_MONTHS}|\w+day|tomorrow|tonight|week|weekend|month|year|ago"
                        r"|\d{1,2}(?:st|nd|rd|th)|\d{1,2}/\d{1,2}(?:/\d{2,4})?)\b", re.I)
-DURATION = re.compile(r"^(?:for\s+)?(?:a|an|one|two|three|four|five|six|\d+|a few|several)\s+"
-                      r"(?:days?|weeks?|months?|years?|hours?)$", re.I)
+_ABOUT = r"(?:about|around|almost|nearly|over|just|roughly|the past|the last|less than|more than)"
+DURATION = re.compile(rf"^(?:for\s+)?(?:{_ABOUT}\s+)?(?:a|an|one|two|three|four|five|six|\d+|a few"
+                      r"|several)\s+(?:days?|weeks?|months?|years?|hours?)$", re.I)
+
+
+def title_said(name: str) -> str:
+    """The title as spoken: Whisper writes "Doctor Patel" as "Dr. Patel" or "Dr Patel"."""
+    return _DOCTOR.sub("Doctor", name, count=1)
+
+
+def trim(span: tuple[int, int], text: str, blockers: list[tuple[int, int]]
+         ) -> tuple[int, int] | None:
+    """Cut blockers out of a span: 'next Tuesday at 3 p.m.' less '3 p.m.' is 'next Tuesday'."""
+    start, end = span
+    for s, e in sorted(blockers):
+        if start < e and s < end:
+            end, start = (s, start) if s > start else (end, e)
+    piece = text[start:end]
+    kept = re.sub(r"(?:[\s,]+(?:at|on|for|of|and|around))*[\s,.]*$", "", piece)
+    lead = len(piece) - len(piece.lstrip())
+    return (start + lead, start + len(kept)) if kept.strip() else None
 
 
 @functools.lru_cache(maxsize=1)
