@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 from audiohub.config import ReviewSettings
-from audiohub.domain import Classification, Evidence, Segment, Transcript, Word
+from audiohub.domain import Classification, Evidence, Transcript
 from audiohub.extraction.confidence import review
 from audiohub.extraction.grounding import ground, locate
+from tests.extraction.transcripts import make_transcript
 
 
 def transcript(text: str, prob: float = 0.9, flags: list[str] | None = None) -> Transcript:
-    words, t = [], 0.0
-    for token in text.split():
-        words.append(Word(word=f" {token}", start=t, end=t + 0.4, probability=prob))
-        t += 0.5
-    return Transcript.from_segments([Segment(id=0, start=0, end=t, text=text, words=words)],
-                                    "en", t + 1, flags)
+    return make_transcript([text], word_s=0.4, gap_s=0.1, probability=prob, flags=flags)
 
 
 def test_locate_verbatim_and_spoken_digits() -> None:

@@ -23,24 +23,7 @@ from audiohub.extraction.backends.local.metrics import (
     timing,
 )
 from audiohub.extraction.backends.local.nlp import load_spacy
-
-
-def make_transcript(turns: list[str], word_s: float = 0.3, gap_s: float = 0.1,
-                    pause_s: float = 0.5) -> Transcript:
-    """One segment per turn; each word lasts `word_s`, with Whisper's leading space."""
-    segments: list[Segment] = []
-    t = 0.0
-    for i, turn in enumerate(turns):
-        start, words = t, []
-        for w in turn.split():
-            words.append(Word(word=f" {w}", start=round(t, 3), end=round(t + word_s, 3),
-                              probability=0.9))
-            t += word_s + gap_s
-        segments.append(Segment(id=i, start=round(start, 3), end=round(t - gap_s, 3),
-                                text=f" {turn}", words=words))
-        t += pause_s
-    return Transcript.from_segments(segments, "en", round(t, 3))
-
+from tests.extraction.transcripts import make_transcript
 
 CARD_BLOCK = CategorySpec(
     domain="banking", category="card_block", prompt="Extract the fields.",
