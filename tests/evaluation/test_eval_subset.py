@@ -1,0 +1,77 @@
+"""`audiohub eval` on a small subset of the tuning set, in CI: the floors are a little below what
+the offline defaults measured on these calls (README, "Accuracy"); the full sets run with
+`make eval`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from audiohub.cli import app
+from audiohub.config import Settings
+from audiohub.evaluation.manifest import load_manifest
+from audiohub.evaluation.runner import EvalReport, run_eval
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "eval"))
+
+import build  # noqa: E402
+
+SUBSET = {
+    "healthcare-appointment_scheduling-1", "banking-card_block-2", "insurance-claim_filing-1",
+    "telecom-technical_support-1", "ecommerce-refund_request-1", "travel-booking_change-1",
+}
+
+
+@pytest.fixture(scope="module")
+def manifests(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return build.build_set("tuning", tmp_path_factory.mktemp("eval"), only=SUBSET)
+
+
+@pytest.fixture(scope="module")
+def report_16k(manifests: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> EvalReport:
+    settings = Settings(data_dir=tmp_path_factory.mktemp("data"))
+    return run_eval(load_manifest(manifests["16k"]), settings)
+
+
+def test_subset_16k_reaches_its_floor(report_16k: EvalReport) -> None:
+    r = report_16k
+    assert len(r.calls) == len(SUBSET)
+    assert r.domain_accuracy >= FLOOR_16K["domain"], r.calls
+    assert r.category_accuracy >= FLOOR_16K["category"], r.calls
+    assert r.field_recall >= FLOOR_16K["fields"], [c.missed for c in r.calls]
+    assert r.wer <= FLOOR_16K["wer"]
+    assert r.evidence_errors == 0  # every evidence slices its transcript exactly
+
+
+def test_cli_eval_prints_the_report_as_json(
+    manifests: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AUDIOHUB_DATA_DIR", str(tmp_path))
+    result = CliRunner().invoke(app, ["eval", str(manifests["8k"]), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["name"] == "tuning-8k"
+    assert {"wer", "domain_accuracy", "category_accuracy", "field_recall"} <= set(report)
+    assert report["evidence_errors"] == 0
+    assert report["domain_accuracy"] >= FLOOR_8K["domain"]
+    assert report["field_recall"] >= FLOOR_8K["fields"]
+
+
+def test_bad_manifest_is_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "m.json"
+    bad.write_text('{"items": [{"id": "x", "audio": "missing.wav", "reference": "",'
+                   ' "domain": "a", "category": "b"}]}')
+    result = CliRunner().invoke(app, ["eval", str(bad)])
+    assert result.exit_code == 2
+    assert "not found" in result.output
+
+
+# Measured on these six calls with the defaults (tiny.en, local analyzer), 2026-11-28:
+# 16 kHz: domain 1.0, category 1.0, field recall 0.857, WER 0.165; 8 kHz: domain 1.0, fields 0.476.
+FLOOR_16K = {"domain": 0.83, "category": 0.83, "fields": 0.8, "wer": 0.19}
+FLOOR_8K = {"domain": 0.83, "fields": 0.42}
