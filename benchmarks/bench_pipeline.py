@@ -120,27 +120,31 @@ def bench_warm(path: Path) -> None:
 
 
 def bench_analyzer(hub: Hub) -> None:
+    """Classify + fields + metrics per second, on the short fixture calls and on the eval set's
+    calls of about 100 words (when eval/out has been rendered by `make eval`)."""
     from audiohub.transcription.audio import decode_file
 
     fixtures = ROOT / "tests" / "fixtures" / "audio"
-    transcripts = [
-        hub.transcriber.transcribe(decode_file(fixtures / f"{name}_16k.wav"))
-        for name in ("healthcare_appointment", "banking_card_block", "ecommerce_refund")
-    ]
+    sets = {"short fixture calls": sorted(fixtures.glob("*_16k.wav"))}
+    rendered = sorted((ROOT / "eval" / "out" / "tuning" / "16k").glob("*.wav"))[:10]
+    if rendered:
+        sets["eval-set calls"] = rendered
     candidates = hub.prompts.all()
-    analyzer = hub.analyzer
-    n = 0
-    start = time.perf_counter()
-    while time.perf_counter() - start < 10:
-        for tr in transcripts:
-            c = analyzer.classify(tr, candidates)
-            spec = next(s for s in candidates if (s.domain, s.category) == (c.domain, c.category))
-            analyzer.extract(tr, c, spec)
-            n += 1
-    rate = n / (time.perf_counter() - start)
-    words = sum(len(t.text.split()) for t in transcripts) / len(transcripts)
-    print(f"(b) local analyzer: {rate:.1f} calls/s on short calls (~{words:.0f} words, classify + "
-          f"fields + metrics; goal >= 20)")
+    for label, files in sets.items():
+        transcripts = [hub.transcriber.transcribe(decode_file(f)) for f in files]
+        n = 0
+        start = time.perf_counter()
+        while time.perf_counter() - start < 10:
+            for tr in transcripts:
+                c = hub.analyzer.classify(tr, candidates)
+                spec = next(s for s in candidates
+                            if (s.domain, s.category) == (c.domain, c.category))
+                hub.analyzer.extract(tr, c, spec)
+                n += 1
+        rate = n / (time.perf_counter() - start)
+        words = sum(len(t.text.split()) for t in transcripts) / len(transcripts)
+        print(f"(b) local analyzer: {rate:.1f} calls/s on {label} (~{words:.0f} words; classify "
+              "+ fields + metrics; goal >= 20)")
 
 
 def bench_memory(path: Path) -> None:

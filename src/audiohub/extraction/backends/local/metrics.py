@@ -7,9 +7,11 @@ that produced it; none needs a model beyond the spaCy pipeline and VADER's lexic
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 import re
 from collections import Counter, defaultdict
+from collections.abc import Set as AbstractSet
 from typing import Literal
 
 from spacy.language import Language
@@ -89,7 +91,7 @@ def build_metrics(transcript: Transcript, classification: Classification, nlp: L
         doc = parse(nlp, text)
         about = (spec.description if spec else "") + " " + " ".join(
             re.split(r"[_\s]+", f"{classification.domain} {classification.category}"))
-        lemmas = {t.lemma_.lower() for t in nlp(about) if t.is_alpha and not t.is_stop}
+        lemmas = _content_lemmas(nlp, about)
         summary, topics = summarize(doc, lemmas), key_topics(doc, lemmas)
         actions, pii = action_items(doc), pii_types(doc)
     return GeneralMetrics(
@@ -110,6 +112,12 @@ def build_metrics(transcript: Transcript, classification: Classification, nlp: L
         classification_score=classification.score,
         classification_margin=classification.margin,
     )
+
+
+@functools.lru_cache(maxsize=64)
+def _content_lemmas(nlp: Language, text: str) -> frozenset[str]:
+    """The words a category is about; parsed once per category, not once per call."""
+    return frozenset(t.lemma_.lower() for t in nlp(text) if t.is_alpha and not t.is_stop)
 
 
 def _label(score: float) -> Label:
@@ -162,7 +170,7 @@ def call_outcome(text: str) -> Outcome:
     return "resolved" if done else "unresolved"
 
 
-def summarize(doc: Doc, about: set[str], limit: int = 3) -> str:
+def summarize(doc: Doc, about: AbstractSet[str], limit: int = 3) -> str:
     """The 1-3 sentences that share most words with the category and name the most entities."""
     scored: list[tuple[float, int, Span]] = []
     # Entity starts once for the whole call: Span.ents walks every entity of the Doc each time.
@@ -183,7 +191,7 @@ def summarize(doc: Doc, about: set[str], limit: int = 3) -> str:
     return " ".join(s.text.strip() for _, _, s in sorted(best, key=lambda s: -s[1]))
 
 
-def key_topics(doc: Doc, about: set[str], limit: int = 5) -> list[str]:
+def key_topics(doc: Doc, about: AbstractSet[str], limit: int = 5) -> list[str]:
     """Up to `limit` lemmatised noun phrases, most frequent first; names and numbers left out."""
     counts: Counter[str] = Counter()
     first: dict[str, int] = {}
