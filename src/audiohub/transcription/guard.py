@@ -38,7 +38,7 @@ def collapse_loops(words: list[Word]) -> tuple[list[Word], list[str]]:
     i = 0
     while i < len(words):
         cut = False
-        for n in range(_MAX_NGRAM, 0, -1):
+        for n in range(1, _MAX_NGRAM + 1):  # the shortest period: "a b a b a b" is "a b" x3
             gram = keys[i:i + n]
             if len(gram) < n or not all(gram):
                 continue
