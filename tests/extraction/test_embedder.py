@@ -62,7 +62,7 @@ def test_preserves_input_order_across_batches(embedder: MiniLMEmbedder) -> None:
         " ".join(["billing question"] * 60),
         "Where is my parcel?",
     ]
-    together = embedder.encode(texts, batch_size=2)  # length sorting reorders across batches
+    together = embedder.encode(texts, batch_size=2)  # packed batches of texts of mixed length
     one_by_one = np.stack([embedder.encode([t])[0] for t in texts])
     np.testing.assert_allclose(together, one_by_one, atol=1e-5)
 

