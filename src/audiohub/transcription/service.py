@@ -33,6 +33,8 @@ class TranscriptionService:
         """
         audio = decode_file(audio_path)
         transcript = assign_speakers(self.transcriber.transcribe(audio), audio, self.agent_channel)
+        audio_format = audio.extension
+        del audio  # an hour of samples is 230 MB: not kept while the text is analysed
         classification = self.analyzer.classify(transcript, self.prompts.all())
         return TranscriptionResult(transcript=transcript, classification=classification,
-                                   audio_format=audio.extension)
+                                   audio_format=audio_format)
