@@ -22,6 +22,7 @@ SAMPLE_RATE = 16000
 ENERGY_RATE = 100  # channel_energy frames per second: 10 ms, finer than Whisper's word timings
 # A stream whose decoded length is under this share of what its header declares was cut short.
 _TRUNCATION_TOLERANCE = 0.9
+_MAX_RESERVE_S = 4 * 3600.0
 _EXTENSIONS = {"mov": "m4a", "matroska": "mka", "ogg": "ogg", "mp3": "mp3", "wav": "wav"}
 
 
@@ -130,7 +131,10 @@ def _decode_stream(
     original frame before the downmix.
     """
     resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
-    buf = np.empty(int(declared_s * SAMPLE_RATE) + SAMPLE_RATE, dtype=np.float32)
+    # A header can claim anything: never reserve more than _MAX_RESERVE_S up front (the buffer
+    # grows if the audio really is longer).
+    reserve_s = min(max(declared_s, 0.0), _MAX_RESERVE_S)
+    buf = np.empty(int(reserve_s * SAMPLE_RATE) + SAMPLE_RATE, dtype=np.float32)
     used = 0
 
     def put(frames: list[av.AudioFrame]) -> None:
