@@ -193,3 +193,23 @@ def test_calls_list_filters_needs_review(client: TestClient) -> None:
     assert client.get("/api/calls", params={"limit": 0}).status_code == 422
     assert client.get("/api/calls", params={"limit": 1, "offset": 1}).json()["items"][0][
         "call_id"] == clear["database"]["call_id"]
+
+
+def test_unexpected_failure_is_a_json_500_and_stores_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = make_settings(tmp_path / "data")
+    # raise_server_exceptions=False: see the response a real client gets, not the traceback.
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        hub = client.app.state.hub  # type: ignore[attr-defined]
+
+        def broken(*_: Any) -> Any:
+            raise RuntimeError("model crashed")
+
+        monkeypatch.setattr(hub.analyzer, "extract", broken)
+        r = post(client, "banking_card_block_16k.wav")
+        assert r.status_code == 500
+        assert r.json() == {
+            "error": "internal_error",
+            "detail": "RuntimeError: the hub failed on this request; see the server log"}
+        assert counts(client) == (0, 0, 0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -16,6 +17,8 @@ from audiohub.config import Settings
 from audiohub.errors import AudioHubError
 from audiohub.gateway.endpoints import router
 from audiohub.gateway.hub import build_hub
+
+log = logging.getLogger("audiohub")
 
 # Multipart framing around the file: a Content-Length beyond limit + this cannot fit the limit.
 _MULTIPART_SLACK = 64 * 1024
@@ -76,6 +79,13 @@ def install_error_handlers(app: FastAPI) -> None:
             for e in exc.errors()
         ]
         return _error(422, "invalid_request", "; ".join(problems))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        # Same shape as every other error; the traceback goes to the log, not to the client.
+        log.exception("unhandled error", exc_info=exc)
+        return _error(500, "internal_error",
+                      f"{type(exc).__name__}: the hub failed on this request; see the server log")
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
