@@ -30,7 +30,7 @@ class CallScore(BaseModel):
     fields_found: int
     missed: dict[str, str | None]
     evidence_errors: int
-    needs_review: bool | None = None
+    needs_review: bool
 
 
 class EvalReport(BaseModel):
@@ -64,7 +64,7 @@ def score_call(item: EvalItem, result: CallResult) -> CallScore:
         fields_found=len(found),
         missed={k: result.domain_specific_data.get(k) for k in expected if k not in found},
         evidence_errors=bad_evidence,
-        needs_review=getattr(result.general_metrics, "needs_review", None),
+        needs_review=result.general_metrics.needs_review,
     )
 
 
