@@ -295,6 +295,16 @@ class CallSummary(BaseModel):
     needs_review: bool
 
 
+class CallFilter(BaseModel):
+    """Which stored calls to list, newest first."""
+
+    needs_review: bool | None = None
+    domain: str | None = None
+    category: str | None = None
+    limit: int = Field(default=50, ge=1, le=500)
+    offset: int = Field(default=0, ge=0)
+
+
 class CallPage(BaseModel):
     total: int
     items: list[CallSummary]

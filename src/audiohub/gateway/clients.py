@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from anyio import to_thread
 
 from audiohub.domain import (
+    CallFilter,
     CallPage,
     CallRecord,
     CallResult,
@@ -48,7 +49,7 @@ class PersistenceStage(Protocol):
     async def save(self, record: CallRecord, audio: Path) -> int: ...
     async def get(self, call_id: int) -> CallResult: ...
     async def stats(self) -> Stats: ...
-    async def page(self, **filters: Any) -> CallPage: ...
+    async def page(self, f: CallFilter) -> CallPage: ...
     async def health(self) -> str: ...
 
 
@@ -100,8 +101,8 @@ class LocalPersistence:
     async def stats(self) -> Stats:
         return await to_thread.run_sync(self.store.stats)
 
-    async def page(self, **filters: Any) -> CallPage:
-        return await to_thread.run_sync(lambda: self.store.page(**filters))
+    async def page(self, f: CallFilter) -> CallPage:
+        return await to_thread.run_sync(self.store.page, f)
 
     async def health(self) -> str:
         return await to_thread.run_sync(self.store.health)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, File, Path, Query, Request, UploadFile
 from fastapi.responses import JSONResponse
 
 from audiohub import __version__
-from audiohub.domain import CallPage, CallResult, Stats
+from audiohub.domain import CallFilter, CallPage, CallResult, Stats
 from audiohub.errors import MissingFileError
 from audiohub.gateway.hub import Hub
 from audiohub.gateway.uploads import stage_upload
@@ -90,17 +90,9 @@ async def get_call(
 
 
 @router.get("/api/calls", response_model=CallPage)
-async def list_calls(
-    request: Request,
-    needs_review: bool | None = None,
-    domain: str | None = None,
-    category: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
-) -> CallPage:
+async def list_calls(request: Request, f: Annotated[CallFilter, Query()]) -> CallPage:
     """Stored calls, newest first; `needs_review=true` lists the ones a person should check."""
-    return await _hub(request).stages.persistence.page(
-        needs_review=needs_review, domain=domain, category=category, limit=limit, offset=offset)
+    return await _hub(request).stages.persistence.page(f)
 
 
 @router.get("/api/stats", response_model=Stats)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol
 
-from audiohub.domain import CallPage, CallRecord, CallResult, Stats
+from audiohub.domain import CallFilter, CallPage, CallRecord, CallResult, Stats
 
 
 class Store(Protocol):
@@ -19,10 +19,7 @@ class Store(Protocol):
         """The call as the API returned it. Raises NotFoundError."""
         ...
 
-    def page(
-        self, *, needs_review: bool | None = None, domain: str | None = None,
-        category: str | None = None, limit: int = 50, offset: int = 0,
-    ) -> CallPage:
+    def page(self, f: CallFilter) -> CallPage:
         """Stored calls, newest first, filtered."""
         ...
 

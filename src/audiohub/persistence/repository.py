@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from audiohub.domain import (
+    CallFilter,
     CallPage,
     CallRecord,
     CallResult,
@@ -73,21 +74,24 @@ class CallRepository:
             segments=[Segment(**s) for s in row.segments],
         )
 
-    def page(
-        self, *, needs_review: bool | None = None, domain: str | None = None,
-        category: str | None = None, limit: int = 50, offset: int = 0,
-    ) -> CallPage:
+    def page(self, f: CallFilter) -> CallPage:
         """Newest first, filtered."""
-        query = select(CallRow)
-        if needs_review is not None:
-            query = query.where(CallRow.needs_review == needs_review)
-        if domain is not None:
-            query = query.where(CallRow.domain == domain)
-        if category is not None:
-            query = query.where(CallRow.category == category)
-        total = self.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = self.session.scalars(
-            query.order_by(CallRow.id.desc()).limit(limit).offset(offset)
+        conditions = []
+        if f.needs_review is not None:
+            conditions.append(CallRow.needs_review == f.needs_review)
+        if f.domain is not None:
+            conditions.append(CallRow.domain == f.domain)
+        if f.category is not None:
+            conditions.append(CallRow.category == f.category)
+        total = self.session.scalar(
+            select(func.count()).select_from(CallRow).where(*conditions)
+        ) or 0
+        # Only the listed columns: the transcript, segments and metrics JSON stay unread.
+        rows = self.session.execute(
+            select(CallRow.id, CallRow.created_at, CallRow.filename, CallRow.duration_seconds,
+                   CallRow.domain, CallRow.category, CallRow.sentiment_score,
+                   CallRow.needs_review)
+            .where(*conditions).order_by(CallRow.id.desc()).limit(f.limit).offset(f.offset)
         )
         return CallPage(total=total, items=[
             CallSummary(call_id=r.id, created_at=r.created_at, filename=r.filename,

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from audiohub.domain import CallPage, CallRecord, CallResult, Stats
+from audiohub.domain import CallFilter, CallPage, CallRecord, CallResult, Stats
 from audiohub.errors import NotFoundError, StorageError
 from audiohub.persistence.audio_store import AudioStore
 from audiohub.persistence.db import Database
@@ -47,9 +46,9 @@ class SqlStore:
             raise NotFoundError(f"no call with id {call_id}")
         return result
 
-    def page(self, **filters: Any) -> CallPage:
+    def page(self, f: CallFilter) -> CallPage:
         with self.db.session() as session:
-            return CallRepository(session).page(**filters)
+            return CallRepository(session).page(f)
 
     def stats(self) -> Stats:
         with self.db.session() as session:
