@@ -49,7 +49,9 @@ def score_call(item: EvalItem, result: CallResult) -> CallScore:
     expected = {k: v for k, v in item.fields.items() if v is not None}
     found = {k for k, v in expected.items() if field_found(v, result.domain_specific_data.get(k))}
     text = result.transcription
-    bad_evidence = sum(text[e.char_start:e.char_end] != e.text for e in result.evidence.values())
+    # An ungrounded value counts as an evidence error: it is not shown to be in the call.
+    bad_evidence = sum(not e.grounded or text[e.char_start:e.char_end] != e.text
+                       for e in result.evidence.values())
     bad_evidence += sum(1 for k, v in result.domain_specific_data.items()
                         if v is not None and k not in result.evidence)
     return CallScore(
