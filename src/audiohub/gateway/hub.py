@@ -1,79 +1,118 @@
-"""Builds every stage from Settings for the one-process hub (API server and CLI alike)."""
+"""Wires the pipeline's four stages: in this process, or over HTTP where `*_SERVICE_URL` says the
+stage runs elsewhere. The API server, the CLI, the eval and the benchmarks all start here."""
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from audiohub.config import Settings
-from audiohub.extraction.backends import get_analyzer
+from audiohub.components import Components
+from audiohub.config import STAGES, Settings, StageName
 from audiohub.extraction.base import Analyzer
-from audiohub.extraction.service import ExtractionService
 from audiohub.gateway.clients import (
+    ExtractionStage,
     LocalExtraction,
     LocalPersistence,
     LocalPrompts,
     LocalTranscription,
+    PersistenceStage,
+    PromptStage,
     Stages,
+    TranscriptionStage,
 )
 from audiohub.gateway.pipeline import Pipeline
-from audiohub.persistence.audio_store import AudioStore
-from audiohub.persistence.db import Database, migrate
+from audiohub.gateway.remote import (
+    HttpExtraction,
+    HttpPersistence,
+    HttpPool,
+    HttpPrompts,
+    HttpTranscription,
+    ServiceClient,
+)
 from audiohub.persistence.service import SqlStore
 from audiohub.prompts.service import SqlPromptStore
-from audiohub.transcription.backends import get_transcriber
 from audiohub.transcription.base import Transcriber
-from audiohub.transcription.service import TranscriptionService
 
 
 @dataclass
 class Hub:
     settings: Settings
-    db: Database
-    prompts: SqlPromptStore
-    store: SqlStore
-    transcriber: Transcriber
-    analyzer: Analyzer
+    parts: Components
     stages: Stages
     pipeline: Pipeline
+    remote: set[StageName] = field(default_factory=set)
+    pool: HttpPool | None = None
+
+    # The local pieces, for the CLI, the eval and the benchmarks (built on first use).
+    @property
+    def store(self) -> SqlStore:
+        return self.parts.store
+
+    @property
+    def prompts(self) -> SqlPromptStore:
+        return self.parts.prompts
+
+    @property
+    def transcriber(self) -> Transcriber:
+        return self.parts.transcriber
+
+    @property
+    def analyzer(self) -> Analyzer:
+        return self.parts.analyzer
 
     def load_models(self) -> None:
-        """Load the transcriber's and analyzer's models once, at start."""
-        self.transcriber.load()
-        self.analyzer.load()
+        """Load, once at start, the models of the stages that run in this process."""
+        if "transcription" not in self.remote:
+            self.parts.transcriber.load()
+        if not {"transcription", "extraction"} <= self.remote:
+            self.parts.analyzer.load()
 
     def load_analyzer_in_background(self) -> threading.Thread:
         """Load the analyzer while the first file is transcribed (the CLI's cold start).
 
         Whoever needs the analyzer first simply waits on its load lock, so no result changes.
         """
-        thread = threading.Thread(target=self.analyzer.load, name="load-analyzer", daemon=True)
+        thread = threading.Thread(target=self.parts.analyzer.load, name="load-analyzer",
+                                  daemon=True)
         thread.start()
         return thread
 
     def close(self) -> None:
-        self.db.engine.dispose()
+        self.parts.close()
+
+    async def aclose(self) -> None:
+        if self.pool is not None:
+            await self.pool.aclose()
+        self.close()
 
 
 def build_hub(settings: Settings) -> Hub:
-    """Migrate the database, seed the prompt library and wire the stages in-process.
+    """Wire each stage in-process, or as a client of its service when its URL is set.
 
-    Backends are constructed before anything is written, so a misconfigured one fails the start
-    with its own message instead of after a half-done migration.
+    The local backends are constructed (not loaded) before the database is touched, so a
+    misconfigured one fails the start with its own message instead of after a migration.
     """
-    transcriber = get_transcriber(settings)
-    analyzer = get_analyzer(settings)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    db = Database(settings.database_url)
-    migrate(db.engine)
-    prompts = SqlPromptStore(db)
-    prompts.seed()
-    store = SqlStore(db, AudioStore(settings.audio_dir))
-    stages = Stages(
-        transcription=LocalTranscription(TranscriptionService(
-            transcriber, analyzer, prompts, settings.stereo_agent_channel)),
-        prompts=LocalPrompts(prompts),
-        extraction=LocalExtraction(ExtractionService(analyzer, settings.review)),
-        persistence=LocalPersistence(store),
-    )
-    return Hub(settings, db, prompts, store, transcriber, analyzer, stages, Pipeline(stages))
+    parts = Components(settings)
+    svc = settings.services
+    remote = {stage for stage in STAGES if svc.url(stage)}
+    pool = HttpPool(settings.service_timeout) if remote else None
+
+    def client(stage: StageName) -> ServiceClient:
+        assert pool is not None
+        return ServiceClient(stage, svc.url(stage) or "", pool, svc)
+
+    transcription: TranscriptionStage
+    if "transcription" in remote:
+        transcription = HttpTranscription(client("transcription"))
+    else:
+        transcription = LocalTranscription(parts.transcription_service())
+    extraction: ExtractionStage = (
+        HttpExtraction(client("extraction")) if "extraction" in remote
+        else LocalExtraction(parts.extraction_service()))
+    prompts: PromptStage = (HttpPrompts(client("prompt")) if "prompt" in remote
+                            else LocalPrompts(parts.prompts))
+    persistence: PersistenceStage = (HttpPersistence(client("persistence"))
+                                     if "persistence" in remote else LocalPersistence(parts.store))
+    stages = Stages(transcription=transcription, prompts=prompts, extraction=extraction,
+                    persistence=persistence)
+    return Hub(settings, parts, stages, Pipeline(stages), remote, pool)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from audiohub.domain import CallRecord, CallResult, DatabaseStatus, TokenUsage
 from audiohub.gateway.clients import Stages
-from audiohub.prompts.library import FALLBACK_CATEGORY, FALLBACK_DOMAIN, load_library
+from audiohub.prompts.library import fallback_spec
 
 
 @dataclass(frozen=True)
@@ -35,8 +35,7 @@ class Pipeline:
         spec = await s.prompts.validate_and_generate(c.domain, c.category)
         if spec is None:
             # A pair no prompt exists for (yet): analyse it with the general fallback's schema.
-            spec = next(x for x in load_library()
-                        if (x.domain, x.category) == (FALLBACK_DOMAIN, FALLBACK_CATEGORY))
+            spec = fallback_spec()
         extraction = await s.extraction.extract(stage1.transcript, c, spec)
         usage = TokenUsage.of(stage1.tokens, extraction.tokens)
         record = CallRecord(

@@ -1,5 +1,6 @@
 """Getting an upload onto local disk safely: bounded in size, hashed on the way, never named by
-the client's filename."""
+the client's filename. The same code takes a multipart file, a raw streamed body or the seed's
+hex-in-JSON bytes."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import os
 import re
 import tempfile
 import unicodedata
+from collections.abc import AsyncIterator
 from pathlib import Path, PurePosixPath, PureWindowsPath
+from types import TracebackType
 from typing import BinaryIO
 
 from anyio import to_thread
@@ -28,6 +31,49 @@ def display_name(filename: str | None) -> str:
     return name[:255] or "upload"
 
 
+class _Sink:
+    """A private temporary file that counts and hashes what is written to it.
+
+    Used as a context manager: on any error the file is removed; on success the caller gets a
+    StagedAudio from `staged()` and deletes the file when done with it.
+    """
+
+    def __init__(self, filename: str | None, tmp_dir: Path, limit: int) -> None:
+        tmp_dir.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=tmp_dir, prefix="upload-")
+        self.path = Path(tmp)
+        self.out = os.fdopen(fd, "wb")
+        self.digest = hashlib.sha256()
+        self.size = 0
+        self.limit = limit
+        self.filename = display_name(filename)
+
+    def write(self, block: bytes) -> None:
+        self.size += len(block)
+        if self.size > self.limit:
+            raise UploadTooLargeError(
+                f"the file is larger than MAX_UPLOAD_MB ({self.limit / 1048576:g} MB)"
+            )
+        self.digest.update(block)
+        self.out.write(block)
+
+    def staged(self) -> StagedAudio:
+        self.out.close()
+        if self.size == 0:
+            raise EmptyUploadError("the uploaded file is empty (0 bytes)")
+        return StagedAudio(path=self.path, sha256=self.digest.hexdigest(), filename=self.filename)
+
+    def __enter__(self) -> _Sink:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.out.close()
+        if kind is not None:
+            self.path.unlink(missing_ok=True)
+
+
 def stage_stream(source: BinaryIO, filename: str | None, tmp_dir: Path, limit: int) -> StagedAudio:
     """Copy `source` to a private temporary file in `tmp_dir`; the caller deletes it.
 
@@ -35,29 +81,42 @@ def stage_stream(source: BinaryIO, filename: str | None, tmp_dir: Path, limit: i
         UploadTooLargeError: more than `limit` bytes.
         EmptyUploadError: no bytes at all.
     """
-    tmp_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=tmp_dir, prefix="upload-")
-    digest = hashlib.sha256()
-    size = 0
-    try:
-        with os.fdopen(fd, "wb") as out:
-            while block := source.read(_CHUNK):
-                size += len(block)
-                if size > limit:
-                    raise UploadTooLargeError(
-                        f"the file is larger than MAX_UPLOAD_MB ({limit / 1048576:g} MB)"
-                    )
-                digest.update(block)
-                out.write(block)
-        if size == 0:
-            raise EmptyUploadError("the uploaded file is empty (0 bytes)")
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return StagedAudio(path=Path(tmp), sha256=digest.hexdigest(), filename=display_name(filename))
+    with _Sink(filename, tmp_dir, limit) as sink:
+        while block := source.read(_CHUNK):
+            sink.write(block)
+        return sink.staged()
 
 
 async def stage_upload(
     source: BinaryIO, filename: str | None, tmp_dir: Path, limit: int
 ) -> StagedAudio:
     return await to_thread.run_sync(stage_stream, source, filename, tmp_dir, limit)
+
+
+async def stage_chunks(
+    chunks: AsyncIterator[bytes], filename: str | None, tmp_dir: Path, limit: int
+) -> StagedAudio:
+    """Like `stage_stream`, for a request body read chunk by chunk (raw uploads)."""
+    with _Sink(filename, tmp_dir, limit) as sink:
+        async for block in chunks:
+            if block:
+                sink.write(block)
+        return sink.staged()
+
+
+def stage_bytes(data: bytes, filename: str | None, tmp_dir: Path, limit: int) -> StagedAudio:
+    """Like `stage_stream`, for bytes already in memory (the seed's hex `file_bytes`)."""
+    with _Sink(filename, tmp_dir, limit) as sink:
+        for at in range(0, len(data), _CHUNK):
+            sink.write(data[at:at + _CHUNK])
+        return sink.staged()
+
+
+async def read_chunks(path: Path) -> AsyncIterator[bytes]:
+    """A file's bytes as an async stream: how audio travels to another service, never whole."""
+    f = await to_thread.run_sync(path.open, "rb")
+    try:
+        while block := await to_thread.run_sync(f.read, _CHUNK):
+            yield block
+    finally:
+        f.close()

@@ -15,6 +15,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from audiohub.errors import BackendUnavailableError
 
 _MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+_MIGRATION_LOCK = 0x41554449  # any fixed 64-bit key; "AUDI"
 
 
 class Base(DeclarativeBase):
@@ -44,6 +45,10 @@ def migrate(engine: Engine) -> None:
     cfg.set_main_option("script_location", str(_MIGRATIONS))
     try:
         with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # The prompt and persistence services migrate the same database as they start;
+                # the second waits here until the first has committed, then finds nothing to do.
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
     except SQLAlchemyError as exc:

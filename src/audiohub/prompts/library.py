@@ -33,3 +33,15 @@ def load_library() -> tuple[CategorySpec, ...]:
         )
         for e in entries
     )
+
+
+def fallback_spec() -> CategorySpec:
+    """general/general_inquiry: the schema used for a pair nobody wrote a prompt for."""
+    return next(s for s in load_library()
+                if (s.domain, s.category) == (FALLBACK_DOMAIN, FALLBACK_CATEGORY))
+
+
+def library_spec(domain: str, category: str) -> CategorySpec:
+    """The shipped library's spec of the pair, or the fallback's for a pair it does not have."""
+    found = [s for s in load_library() if (s.domain, s.category) == (domain, category)]
+    return found[0] if found else fallback_spec()

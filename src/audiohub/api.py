@@ -1,0 +1,109 @@
+"""What every HTTP service of the hub shares, the gateway and the four stage services alike: one
+error shape, the upload size guard and the inter-service token."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+
+from anyio import to_thread
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from audiohub import __version__
+from audiohub.config import Settings
+from audiohub.errors import AudioHubError, UnauthorizedError
+
+log = logging.getLogger("audiohub")
+
+TOKEN_HEADER = "X-Service-Token"
+# Multipart framing around the file: a Content-Length beyond limit + this cannot fit the limit.
+_MULTIPART_SLACK = 64 * 1024
+
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+def new_app(
+    settings: Settings, title: str, description: str, lifespan: Lifespan, *,
+    body_limit: int | None = None,
+) -> FastAPI:
+    """A FastAPI app with the hub's error handlers and an early refusal of oversized bodies.
+
+    Args:
+        body_limit: largest request body accepted, in bytes; MAX_UPLOAD_MB when None.
+    """
+    app = FastAPI(title=title, version=__version__, description=description, lifespan=lifespan)
+    app.state.settings = settings
+    install_error_handlers(app)
+    limit = (body_limit or settings.max_upload_bytes) + _MULTIPART_SLACK
+
+    @app.middleware("http")
+    async def refuse_oversized(request: Request, call_next):  # type: ignore[no-untyped-def]
+        # Refuse before Starlette spools a huge body to disk; the upload code re-checks exactly.
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > limit:
+            detail = f"the request is larger than MAX_UPLOAD_MB ({settings.max_upload_mb:g} MB)"
+            return error_response(413, "file_too_large", detail)
+        return await call_next(request)
+
+    return app
+
+
+def error_response(status: int, error: str, detail: object) -> JSONResponse:
+    return JSONResponse(status_code=status, content={"error": error, "detail": detail})
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """One place where errors become HTTP: `{"error": ..., "detail": ...}` with the right status."""
+
+    @app.exception_handler(AudioHubError)
+    async def _hub_error(_: Request, exc: AudioHubError) -> JSONResponse:
+        return error_response(exc.status_code, exc.error, exc.detail)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [
+            f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', 'invalid')}"
+            for e in exc.errors()
+        ]
+        return error_response(422, "invalid_request", "; ".join(problems))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        # Same shape as every other error; the traceback goes to the log, not to the client.
+        log.exception("unhandled error", exc_info=exc)
+        return error_response(
+            500, "internal_error",
+            f"{type(exc).__name__}: the hub failed on this request; see the server log")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return error_response(exc.status_code, "http_error", exc.detail)
+
+
+async def require_service_token(request: Request) -> None:
+    """FastAPI dependency of every stage endpoint but /health: when SERVICE_TOKEN is set, the
+    caller must send it in X-Service-Token."""
+    settings: Settings = request.app.state.settings
+    token = settings.services.token
+    if token is None:
+        return
+    sent = request.headers.get(TOKEN_HEADER, "")
+    # Constant-time comparison: the token must not leak through response timing.
+    if not hmac.compare_digest(sent.encode(), token.get_secret_value().encode()):
+        raise UnauthorizedError(f"send the shared SERVICE_TOKEN in the {TOKEN_HEADER} header")
+
+
+async def health_report(service: str, check: Callable[[], str]) -> JSONResponse:
+    """A stage's GET /health: 200 with what was checked, or 503 saying what is broken (so load
+    balancers and Kubernetes probes take the instance out instead of sending it traffic)."""
+    try:
+        detail = await to_thread.run_sync(check)
+    except Exception as exc:  # a probe reports whatever broke; it must not crash
+        return JSONResponse(status_code=503, content={
+            "status": "unhealthy", "service": service, "detail": f"{type(exc).__name__}: {exc}"})
+    return JSONResponse({"status": "healthy", "service": service, "detail": detail})

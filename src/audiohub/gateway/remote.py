@@ -1,0 +1,242 @@
+"""The stage interfaces of clients.py, served by another process: `Http*` stands in for `Local*`
+whenever the stage's `*_SERVICE_URL` is set, and the pipeline cannot tell the difference.
+
+Audio travels as raw bytes, streamed from disk (the seed sent it hex-encoded inside JSON: twice
+the bytes, parsed whole at every hop). Every request follows the seed's retry rule, done with
+tenacity: 3 attempts, 2^attempt seconds apart, on connection errors, timeouts and 502/503/504
+only; a 4xx is the caller's mistake and is passed on at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+from tenacity import (
+    AsyncRetrying,
+    RetryError,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+)
+
+from audiohub.api import TOKEN_HEADER
+from audiohub.config import ServiceSettings, StageName
+from audiohub.domain import (
+    CallFilter,
+    CallPage,
+    CallRecord,
+    CallResult,
+    CategorySpec,
+    Classification,
+    Extraction,
+    Stats,
+    Transcript,
+    TranscriptionResult,
+)
+from audiohub.errors import StageError, StageUnavailableError
+from audiohub.extraction.schemas import ExtractRequest, ExtractResponse
+from audiohub.gateway.uploads import read_chunks
+from audiohub.persistence.schemas import SaveResponse
+from audiohub.prompts.schemas import PairRequest, PromptResponse
+from audiohub.transcription.schemas import TranscribeResponse
+
+log = logging.getLogger("audiohub")
+
+_RETRY_STATUS = frozenset({502, 503, 504})
+# Transcribing an hour of audio takes minutes; SERVICE_TIMEOUT (30 s) is for the other stages.
+TRANSCRIPTION_TIMEOUT = 1800.0
+
+
+class _Retryable(Exception):
+    """A 502/503/504: the service (or a proxy before it) may answer on the next attempt."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        super().__init__(f"HTTP {response.status_code}: {response.text[:200]}")
+
+
+class HttpPool:
+    """One pooled httpx client per event loop: the server has one loop, while the CLI and the
+    eval start a loop per file, and a pooled connection must not outlive its loop."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self._clients: dict[int, httpx.AsyncClient] = {}
+
+    def client(self) -> httpx.AsyncClient:
+        key = id(asyncio.get_running_loop())
+        if key not in self._clients:
+            self._clients[key] = httpx.AsyncClient(
+                timeout=httpx.Timeout(self.timeout),
+                limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+            )
+        return self._clients[key]
+
+    async def aclose(self) -> None:
+        client = self._clients.pop(id(asyncio.get_running_loop()), None)
+        if client is not None:
+            await client.aclose()
+
+
+class ServiceClient:
+    """Requests to one stage service over a shared, pooled httpx client."""
+
+    def __init__(
+        self, stage: StageName, base_url: str, pool: HttpPool, settings: ServiceSettings
+    ) -> None:
+        self.stage = stage
+        self.base_url = base_url
+        self.pool = pool
+        self.attempts = settings.attempts
+        self.backoff = settings.backoff_seconds
+        self.headers = {TOKEN_HEADER: settings.token.get_secret_value()} if settings.token else {}
+
+    async def request(
+        self, method: str, path: str, *, timeout: float | None = None,
+        body: Callable[[], dict[str, Any]] | None = None, **kw: Any,
+    ) -> httpx.Response:
+        """Send the request, retried by the seed's rule.
+
+        Args:
+            body: builds extra keyword arguments for httpx afresh for every attempt (a stream
+                that was half sent cannot be sent again).
+
+        Raises:
+            StageError: the service answered 4xx or 500 (status and message passed on).
+            StageUnavailableError: no usable answer after the last attempt.
+        """
+        url = self.base_url + path
+        kw.setdefault("timeout", timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT)
+        try:
+            async for attempt in AsyncRetrying(
+                stop=stop_after_attempt(self.attempts),
+                wait=wait_exponential(multiplier=self.backoff),
+                retry=retry_if_exception_type((httpx.TransportError, _Retryable)),
+                before_sleep=lambda rs: log.warning(
+                    "%s service: attempt %d failed (%s); retrying", self.stage,
+                    rs.attempt_number, rs.outcome.exception() if rs.outcome else "?"),
+            ):
+                with attempt:
+                    extra = body() if body else {}
+                    headers = {**self.headers, **extra.pop("headers", {})}
+                    response = await self.pool.client().request(
+                        method, url, headers=headers, **extra, **kw)
+                    if response.status_code in _RETRY_STATUS:
+                        raise _Retryable(response)
+        except (httpx.TransportError, _Retryable, RetryError) as exc:
+            raise StageUnavailableError(
+                f"the {self.stage} service at {self.base_url} did not answer after "
+                f"{self.attempts} attempts ({type(exc).__name__}: {exc}); nothing was stored"
+            ) from exc
+        if response.status_code >= 400:
+            raise _stage_error(self.stage, response)
+        return response
+
+    async def health(self) -> str:
+        response = await self.pool.client().get(self.base_url + "/health", timeout=5)
+        if response.status_code != 200:
+            raise _stage_error(self.stage, response)
+        detail: str = response.json().get("detail", "")
+        return f"{self.base_url}: {detail}"
+
+
+def _stage_error(stage: str, response: httpx.Response) -> StageError:
+    try:
+        body = response.json()
+        error, detail = str(body["error"]), str(body["detail"])
+    except (ValueError, KeyError, TypeError):
+        error, detail = "stage_error", response.text[:500]
+    # A stage's own crash is a bad gateway from the client's point of view; 4xx pass unchanged.
+    status = 502 if response.status_code >= 500 else response.status_code
+    return StageError(status, error, f"{stage} service: {detail}")
+
+
+class HttpTranscription:
+    def __init__(self, client: ServiceClient, timeout: float = TRANSCRIPTION_TIMEOUT) -> None:
+        self.client = client
+        self.timeout = timeout
+
+    async def transcribe(self, audio: Path) -> TranscriptionResult:
+        size = audio.stat().st_size
+
+        def body() -> dict[str, Any]:
+            stream: AsyncIterator[bytes] = read_chunks(audio)
+            # With the length known the service can refuse an oversized upload before reading it.
+            return {"content": stream, "headers": {
+                "Content-Type": "application/octet-stream", "Content-Length": str(size)}}
+
+        response = await self.client.request("POST", "/transcribe", body=body,
+                                             timeout=self.timeout)
+        return TranscribeResponse.model_validate_json(response.content).result()
+
+    async def health(self) -> str:
+        return await self.client.health()
+
+
+class HttpPrompts:
+    def __init__(self, client: ServiceClient) -> None:
+        self.client = client
+
+    async def validate_and_generate(self, domain: str, category: str) -> CategorySpec | None:
+        pair = PairRequest(domain=domain, category=category)
+        response = await self.client.request("POST", "/validate-and-generate",
+                                             json=pair.model_dump())
+        return PromptResponse.model_validate_json(response.content).spec
+
+    async def health(self) -> str:
+        return await self.client.health()
+
+
+class HttpExtraction:
+    def __init__(self, client: ServiceClient) -> None:
+        self.client = client
+
+    async def extract(
+        self, transcript: Transcript, classification: Classification, spec: CategorySpec
+    ) -> Extraction:
+        body = ExtractRequest(
+            transcription=transcript.text, domain=spec.domain, category=spec.category,
+            custom_prompt=spec.prompt, transcript=transcript, classification=classification,
+            spec=spec,
+        )
+        response = await self.client.request("POST", "/extract",
+                                             json=body.model_dump(mode="json"))
+        return ExtractResponse.model_validate_json(response.content).result()
+
+    async def health(self) -> str:
+        return await self.client.health()
+
+
+class HttpPersistence:
+    def __init__(self, client: ServiceClient) -> None:
+        self.client = client
+
+    async def save(self, record: CallRecord, audio: Path) -> int:
+        with audio.open("rb") as f:
+            def body() -> dict[str, Any]:
+                f.seek(0)  # httpx streams the multipart body from the file, once per attempt
+                return {"data": {"record": record.model_dump_json()},
+                        "files": {"audio": (record.filename, f, "application/octet-stream")}}
+
+            response = await self.client.request("POST", "/save", body=body)
+        return SaveResponse.model_validate_json(response.content).call_id
+
+    async def get(self, call_id: int) -> CallResult:
+        response = await self.client.request("GET", f"/call/{call_id}",
+                                             params={"segments": "true"})
+        return CallResult.model_validate_json(response.content)
+
+    async def stats(self) -> Stats:
+        return Stats.model_validate_json((await self.client.request("GET", "/stats")).content)
+
+    async def page(self, f: CallFilter) -> CallPage:
+        params = f.model_dump(exclude_none=True)
+        response = await self.client.request("GET", "/calls", params=params)
+        return CallPage.model_validate_json(response.content)
+
+    async def health(self) -> str:
+        return await self.client.health()

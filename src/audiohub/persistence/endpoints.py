@@ -1,0 +1,74 @@
+"""The persistence service (the seed's port 8004): store analysed calls, read them back, totals."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from anyio import to_thread
+from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+
+from audiohub.api import health_report, require_service_token
+from audiohub.config import Settings
+from audiohub.domain import CallFilter, CallPage, CallRecord, CallResult, Stats
+from audiohub.errors import InvalidInputError
+from audiohub.gateway.uploads import stage_upload
+from audiohub.persistence.schemas import SaveResponse
+from audiohub.persistence.service import SqlStore
+
+router = APIRouter(dependencies=[Depends(require_service_token)])
+health_router = APIRouter()
+
+
+def _store(request: Request) -> SqlStore:
+    store: SqlStore = request.app.state.store
+    return store
+
+
+@router.post("/save", response_model=SaveResponse)
+async def save(
+    request: Request,
+    record: Annotated[str, Form(description="The analysed call (CallRecord) as JSON.")],
+    audio: Annotated[UploadFile, File(description="The recording, raw bytes.")],
+) -> SaveResponse:
+    """Store the call, its domain data and its recording together, or nothing at all."""
+    try:
+        call = CallRecord.model_validate_json(record)
+    except ValidationError as exc:
+        raise InvalidInputError(f"record is not a valid CallRecord: {exc}") from exc
+    settings: Settings = request.app.state.settings
+    staged = await stage_upload(audio.file, audio.filename, settings.data_dir / "tmp",
+                                settings.max_upload_bytes)
+    try:
+        call_id = await to_thread.run_sync(_store(request).save, call, staged.path)
+    finally:
+        staged.path.unlink(missing_ok=True)
+    return SaveResponse(success=True, call_id=call_id)
+
+
+@router.get("/call/{call_id}", response_model=None, responses={200: {"model": CallResult}})
+async def get_call(
+    request: Request, call_id: Annotated[int, Path(ge=1)], segments: bool = False
+) -> JSONResponse:
+    """A stored call, as the gateway returned it."""
+    result = await to_thread.run_sync(_store(request).get, call_id)
+    return JSONResponse(result.output(segments))
+
+
+@router.get("/calls", response_model=CallPage)
+async def list_calls(request: Request, f: Annotated[CallFilter, Query()]) -> CallPage:
+    """Stored calls, newest first, filtered."""
+    return await to_thread.run_sync(_store(request).page, f)
+
+
+@router.get("/stats", response_model=Stats)
+async def stats(request: Request) -> Stats:
+    """Totals by domain and category, average duration and sentiment."""
+    return await to_thread.run_sync(_store(request).stats)
+
+
+@health_router.get("/health")
+async def health(request: Request) -> JSONResponse:
+    """Whether this service can do its work (no token needed: probes call it)."""
+    return await health_report("persistence", _store(request).health)

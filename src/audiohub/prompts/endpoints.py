@@ -1,0 +1,63 @@
+"""The prompt service (the seed's port 8002): which domain/category pairs exist, and their prompts
+and field schemas."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from anyio import to_thread
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+
+from audiohub.api import health_report, require_service_token
+from audiohub.domain import CategorySpec
+from audiohub.errors import NotFoundError
+from audiohub.prompts.schemas import DomainsResponse, PairRequest, PromptResponse
+from audiohub.prompts.service import SqlPromptStore
+
+router = APIRouter(dependencies=[Depends(require_service_token)])
+health_router = APIRouter()
+
+
+def _store(request: Request) -> SqlPromptStore:
+    store: SqlPromptStore = request.app.state.prompts
+    return store
+
+
+@router.post("/validate-and-generate", response_model=PromptResponse)
+async def validate_and_generate(request: Request, pair: PairRequest) -> PromptResponse:
+    """The pair's prompt and field schema, or `custom_prompt: null` for a pair the library does
+    not know (the analysis then uses the general fallback's fields)."""
+    spec = await to_thread.run_sync(_store(request).get, pair.domain, pair.category)
+    return PromptResponse.of(pair.domain, pair.category, spec)
+
+
+@router.get("/fetch-prompt", response_model=PromptResponse)
+async def fetch_prompt(
+    request: Request,
+    domain: Annotated[str, Query(min_length=1)],
+    category: Annotated[str, Query(min_length=1)],
+) -> PromptResponse:
+    """The stored prompt of one pair; 404 if there is none."""
+    spec = await to_thread.run_sync(_store(request).get, domain, category)
+    if spec is None:
+        raise NotFoundError(f"no prompt for {domain}/{category}; GET /domains lists the pairs")
+    return PromptResponse.of(domain, category, spec)
+
+
+@router.get("/domains", response_model=DomainsResponse)
+async def domains(request: Request) -> DomainsResponse:
+    """Every known domain with its categories."""
+    return DomainsResponse(domains=await to_thread.run_sync(_store(request).domains))
+
+
+@router.get("/prompts", response_model=list[CategorySpec])
+async def all_prompts(request: Request) -> list[CategorySpec]:
+    """The latest version of every pair: what the transcription service classifies among."""
+    return await to_thread.run_sync(_store(request).all)
+
+
+@health_router.get("/health")
+async def health(request: Request) -> JSONResponse:
+    """Whether this service can do its work (no token needed: probes call it)."""
+    return await health_report("prompt", _store(request).health)
