@@ -1,0 +1,184 @@
+"""The seed's five services as five real processes on loopback ports, sharing only PostgreSQL and
+HTTP: a call through the gateway, the seed README's curl examples against each service, and the
+gateway's 503 when a stage is down (after the retries), then success once it is back."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+
+from tests.conftest import AUDIO
+from tests.processes import Server, start_five
+
+TOKEN = "test-service-token"
+AUTH = {"X-Service-Token": TOKEN}
+CALL = AUDIO / "healthcare_appointment_16k.wav"
+
+
+@dataclass
+class Cluster:
+    servers: dict[str, Server]
+    dirs: dict[str, Path]
+
+    def url(self, stage: str) -> str:
+        return self.servers[stage].url
+
+
+@pytest.fixture(scope="module")
+def cluster(pg_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    name = f"audiohub_svc_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_server, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    database_url = f"{pg_server.rsplit('/', 1)[0]}/{name}"
+    root = tmp_path_factory.mktemp("five")
+    servers = start_five(root, database_url, TOKEN)
+    try:
+        for server in servers.values():
+            server.start()
+        yield Cluster(servers, {stage: root / stage for stage in servers})
+    finally:
+        for server in servers.values():
+            server.stop()
+        with psycopg.connect(pg_server, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _post_call(cluster: Cluster) -> httpx.Response:
+    with CALL.open("rb") as f:
+        return httpx.post(f"{cluster.url('gateway')}/api/transcribe/",
+                          files={"file": ("call.wav", f, "audio/wav")}, timeout=180)
+
+
+def test_a_call_through_the_gateway(cluster: Cluster) -> None:
+    r = _post_call(cluster)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert (body["domain"], body["category"]) == ("healthcare", "appointment_scheduling")
+    assert "Maria" in body["transcription"]
+    for name, ev in body["evidence"].items():  # grounded across the service boundary
+        assert body["transcription"][ev["char_start"]:ev["char_end"]] == ev["text"], name
+        assert ev["start_s"] is not None
+    call_id = body["database"]["call_id"]
+    assert body["database"]["success"] is True
+    gateway = cluster.url("gateway")
+    assert httpx.get(f"{gateway}/api/calls/{call_id}").json() == body
+    with_segments = httpx.get(f"{gateway}/api/calls/{call_id}?segments=true").json()
+    assert with_segments["segments"][0]["words"]
+    listed = httpx.get(f"{gateway}/api/calls").json()
+    assert call_id in [c["call_id"] for c in listed["items"]]
+    assert httpx.get(f"{gateway}/api/stats").json()["by_domain"]["healthcare"] >= 1
+    health = httpx.get(f"{gateway}/health").json()
+    assert health["status"] == "healthy", health
+    assert cluster.url("extraction") in health["services"]["extraction"]["detail"]
+    # The recording was stored by the persistence service; no other service opened a database.
+    assert list((cluster.dirs["persistence"] / "audio").rglob("*.wav"))
+    for stage in ("gateway", "transcription", "extraction"):
+        assert not (cluster.dirs[stage] / "audiohub.db").exists(), stage
+
+
+def test_the_seed_readme_curls_against_each_service(cluster: Cluster) -> None:
+    t = cluster.url("transcription")
+    # curl -X POST :8001/transcribe -H "Content-Type: application/json"
+    #      -d '{"file_bytes": "...", "mime_type": "audio/mpeg"}'
+    hexed = {"file_bytes": CALL.read_bytes().hex(), "mime_type": "audio/wav"}
+    seed = httpx.post(f"{t}/transcribe", json=hexed, headers=AUTH, timeout=120)
+    assert seed.status_code == 200, seed.text
+    stage1 = seed.json()
+    assert {"transcription", "domain", "category", "tokens", "segments"} <= stage1.keys()
+    assert stage1["domain"] == "healthcare"
+    raw = httpx.post(f"{t}/transcribe", content=CALL.read_bytes(), timeout=120,
+                     headers={**AUTH, "Content-Type": "application/octet-stream"})
+    assert raw.json()["transcription"] == stage1["transcription"]
+    with CALL.open("rb") as f:
+        form = httpx.post(f"{t}/transcribe", files={"file": f}, headers=AUTH, timeout=120)
+    assert form.json()["transcription"] == stage1["transcription"]
+
+    p = cluster.url("prompt")
+    # curl -X POST :8002/validate-and-generate -d '{"domain": "healthcare", ...}'
+    pair = {"domain": "healthcare", "category": "appointment_scheduling"}
+    known = httpx.post(f"{p}/validate-and-generate", json=pair, headers=AUTH).json()
+    assert "healthcare" in known["custom_prompt"] and known["spec"]["fields"]
+    unknown = httpx.post(f"{p}/validate-and-generate", headers=AUTH,
+                         json={"domain": "aviation", "category": "lost_luggage"}).json()
+    assert unknown["custom_prompt"] is None
+    domains = httpx.get(f"{p}/domains", headers=AUTH).json()["domains"]
+    assert "appointment_scheduling" in domains["healthcare"]
+    fetched = httpx.get(f"{p}/fetch-prompt", params=pair, headers=AUTH)
+    assert fetched.json()["custom_prompt"] == known["custom_prompt"]
+    missing = httpx.get(f"{p}/fetch-prompt", headers=AUTH,
+                        params={"domain": "aviation", "category": "lost_luggage"})
+    assert missing.status_code == 404 and missing.json()["error"] == "not_found"
+
+    # The seed's stage-2 body: text, domain, category, custom_prompt.
+    e = httpx.post(f"{cluster.url('extraction')}/extract", headers=AUTH, timeout=60, json={
+        "transcription": stage1["transcription"], **pair,
+        "custom_prompt": known["custom_prompt"]})
+    assert e.status_code == 200, e.text
+    extracted = e.json()
+    assert {"extracted_data", "general_metrics", "tokens"} <= extracted.keys()
+    assert "Maria" in (extracted["extracted_data"]["patient_name"] or "")
+    assert extracted["general_metrics"]["summary"]
+
+    s = cluster.url("persistence")
+    stats = httpx.get(f"{s}/stats", headers=AUTH).json()
+    assert stats["total_calls"] >= 1
+    first = httpx.get(f"{s}/calls", headers=AUTH).json()["items"][-1]["call_id"]
+    assert httpx.get(f"{s}/call/{first}", headers=AUTH).json()["domain"] == "healthcare"
+
+    for stage in ("gateway", "transcription", "prompt", "extraction", "persistence"):
+        url = cluster.url(stage)
+        assert httpx.get(f"{url}/health").status_code == 200, stage  # probes need no token
+        assert httpx.get(f"{url}/docs").status_code == 200, stage
+
+
+def test_stage_services_refuse_callers_without_the_token(cluster: Cluster) -> None:
+    r = httpx.post(f"{cluster.url('transcription')}/transcribe", content=b"x")
+    assert r.status_code == 401 and r.json()["error"] == "unauthorized"
+    wrong = httpx.get(f"{cluster.url('persistence')}/stats",
+                      headers={"X-Service-Token": "guess"})
+    assert wrong.status_code == 401
+
+
+def test_bad_input_is_a_4xx_at_once_not_retried(cluster: Cluster) -> None:
+    t = cluster.url("transcription")
+    bad_hex = httpx.post(f"{t}/transcribe", json={"file_bytes": "zz"}, headers=AUTH)
+    assert bad_hex.status_code == 400, bad_hex.text
+    empty = httpx.post(f"{t}/transcribe", content=b"", headers=AUTH)
+    assert (empty.status_code, empty.json()["error"]) == (400, "empty_file")
+    log = cluster.servers["transcription"].log
+    before = log.read_text().count("POST /transcribe")
+    with (AUDIO / "not_audio.txt").open("rb") as f:
+        r = httpx.post(f"{cluster.url('gateway')}/api/transcribe/", files={"file": f}, timeout=60)
+    assert r.status_code == 415, r.text
+    assert r.json()["error"] == "unsupported_audio"
+    assert log.read_text().count("POST /transcribe") == before + 1  # one attempt, no retry
+
+
+def test_a_stopped_stage_gives_503_after_the_retries_then_recovers(cluster: Cluster) -> None:
+    stats_url = f"{cluster.url('gateway')}/api/stats"
+    stored = httpx.get(stats_url).json()["total_calls"]
+    extraction = cluster.servers["extraction"]
+    extraction.stop()
+    started = time.monotonic()
+    r = _post_call(cluster)
+    elapsed = time.monotonic() - started
+    assert r.status_code == 503, r.text
+    assert r.json()["error"] == "stage_unavailable"
+    assert "extraction service" in r.json()["detail"]
+    assert "3 attempts" in r.json()["detail"]
+    # Backoff 1 s then 2 s between the three attempts, on top of transcribing the call once.
+    assert 3.0 <= elapsed < 60, elapsed
+    assert httpx.get(stats_url).json()["total_calls"] == stored  # nothing half-stored
+    assert httpx.get(f"{cluster.url('gateway')}/health").json()["status"] == "degraded"
+
+    extraction.start()
+    again = _post_call(cluster)
+    assert again.status_code == 200, again.text
+    assert httpx.get(stats_url).json()["total_calls"] == stored + 1

@@ -1,0 +1,83 @@
+"""`audiohub serve ...` as real processes on loopback ports, for the tests that need them."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+class Server:
+    """One `audiohub serve STAGE` process; its output goes to `log`."""
+
+    def __init__(self, stage: str, port: int, env: dict[str, str], log: Path) -> None:
+        self.stage, self.port, self.log = stage, port, log
+        self.env = {**os.environ, "HF_HUB_OFFLINE": "1", **env}
+        self.url = f"http://127.0.0.1:{port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 120) -> Server:
+        with self.log.open("a") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "audiohub.cli", "serve", self.stage,
+                 "--host", "127.0.0.1", "--port", str(self.port)],
+                env=self.env, stdout=out, stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.stage} exited:\n{self.log.read_text()[-3000:]}")
+            try:
+                if httpx.get(f"{self.url}/health", timeout=2).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                pass
+            time.sleep(0.3)
+        raise RuntimeError(f"{self.stage} not healthy in {timeout} s:\n{self.log.read_text()}")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+
+STAGES = ("prompt", "transcription", "extraction", "persistence")
+
+
+def start_five(root: Path, database_url: str, token: str) -> dict[str, Server]:
+    """The seed's five services, started in its order (prompt first, gateway last), each with
+    its own data dir: they share only the database (prompt, persistence) and HTTP. The caller
+    stops them, also when this raises."""
+    ports = {s: free_port() for s in (*STAGES, "gateway")}
+    urls = {s: f"http://127.0.0.1:{p}" for s, p in ports.items()}
+    env = {
+        "prompt": {"DATABASE_URL": database_url},
+        "persistence": {"DATABASE_URL": database_url},
+        "transcription": {"PROMPT_SERVICE_URL": urls["prompt"]},
+        "extraction": {},
+        "gateway": {f"{s.upper()}_SERVICE_URL": urls[s] for s in STAGES},
+    }
+    servers: dict[str, Server] = {}
+    for stage in (*STAGES, "gateway"):
+        e = {"AUDIOHUB_DATA_DIR": str(root / stage), "SERVICE_TOKEN": token, **env[stage]}
+        server = servers[stage] = Server(stage, ports[stage], e, root / f"{stage}.log")
+        if "DATABASE_URL" not in e:
+            server.env.pop("DATABASE_URL", None)
+    return servers
