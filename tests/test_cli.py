@@ -60,3 +60,20 @@ def test_bad_file_fails_with_a_message_and_stores_nothing(data_dir: Path, tmp_pa
     assert "unsupported_audio" in r.output
     stats = runner.invoke(app, ["stats", "--json"])
     assert json.loads(stats.stdout)["total_calls"] == 0
+
+
+@pytest.mark.parametrize("stage", ["transcription", "prompt", "extraction", "persistence"])
+def test_a_stage_service_will_not_listen_on_the_network_without_a_token(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, stage: str
+) -> None:
+    monkeypatch.delenv("SERVICE_TOKEN", raising=False)
+    r = runner.invoke(app, ["serve", stage, "--host", "0.0.0.0"])
+    assert r.exit_code == 2
+    assert "SERVICE_TOKEN" in r.output
+    assert not data_dir.exists()  # refused before anything was built
+
+
+def test_prepare_models_loads_every_configured_model(data_dir: Path) -> None:
+    r = runner.invoke(app, ["prepare-models"])
+    assert r.exit_code == 0, r.output
+    assert "transcriber:" in r.output and "analyzer:" in r.output

@@ -167,3 +167,23 @@ class Settings(BaseSettings):
     @property
     def models_dir(self) -> Path:
         return self.model_dir or self.data_dir / "models"
+
+
+def env_names(model: type[BaseSettings] = Settings) -> set[str]:
+    """Every environment variable the settings read, nested models included (for the docs and
+    for checking deployment files against the code)."""
+    prefix = model.model_config.get("env_prefix", "") or ""
+    names: set[str] = set()
+    for name, info in model.model_fields.items():
+        nested = info.annotation
+        if isinstance(nested, type) and issubclass(nested, BaseSettings):
+            names |= env_names(nested)
+            continue
+        alias = info.validation_alias
+        if isinstance(alias, str):
+            names.add(alias)
+        elif isinstance(alias, AliasChoices):
+            names |= {c for c in alias.choices if isinstance(c, str)}
+        else:
+            names.add(f"{prefix}{name}".upper())
+    return names

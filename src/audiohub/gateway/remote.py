@@ -137,7 +137,8 @@ class ServiceClient:
         return response
 
     async def health(self) -> str:
-        response = await self.pool.client().get(self.base_url + "/health", timeout=5)
+        # Short and never retried: the gateway's own probe must answer within its timeout.
+        response = await self.pool.client().get(self.base_url + "/health", timeout=3)
         if response.status_code != 200:
             raise _stage_error(self.stage, response)
         detail: str = response.json().get("detail", "")
