@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -82,3 +83,38 @@ def test_saving_adds_a_version_and_reads_return_the_latest(store: SqlPromptStore
     with store.db.engine.connect() as conn:
         n = conn.execute(text("SELECT count(*) FROM prompts WHERE category='card_block'")).scalar()
     assert n == 2
+
+
+@pytest.mark.postgres
+def test_services_starting_at_once_migrate_and_seed_one_postgres_once(pg_url: str) -> None:
+    """The prompt and persistence services (and prompt replicas) start together in compose and
+    Kubernetes: each migrates and seeds the same database, and the advisory locks make the
+    second wait for the first instead of failing or adding every pair twice."""
+    url = "postgresql+psycopg://" + pg_url.removeprefix("postgresql://")
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def start() -> None:
+        try:
+            db = Database(url)
+            barrier.wait()
+            migrate(db.engine)
+            SqlPromptStore(db).seed()
+            db.engine.dispose()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert errors == []
+    db = Database(url)
+    with db.engine.connect() as conn:
+        rows = conn.execute(text("SELECT count(*) FROM prompts")).scalar_one()
+        per_pair = conn.execute(text(
+            "SELECT max(n) FROM (SELECT count(*) AS n FROM prompts GROUP BY domain, category) x"
+        )).scalar_one()
+    assert rows == len(load_library())
+    assert per_pair == 1

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from audiohub.domain import CategorySpec, FieldSpec
 from audiohub.prompts.models import PromptRow
+
+_WRITE_LOCK = 0x50524F4D  # any fixed 64-bit key; "PROM"
 
 
 def _to_spec(row: PromptRow) -> CategorySpec:
@@ -69,3 +71,10 @@ class PromptRepository:
 
     def count(self) -> int:
         return self.session.scalar(select(func.count()).select_from(PromptRow)) or 0
+
+    def lock_for_writing(self) -> None:
+        """Serialise writers of the prompt table until this transaction ends (PostgreSQL; on
+        SQLite a writer holds the whole database anyway): two prompt-service replicas seeding
+        the library at once must not both add version 1 of a pair."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            self.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _WRITE_LOCK})

@@ -23,6 +23,7 @@ class SqlPromptStore:
         added = 0
         with self.db.session() as session:
             repo = PromptRepository(session)
+            repo.lock_for_writing()
             for spec in load_library():
                 if repo.latest(spec.domain, spec.category) is None:
                     repo.add_version(spec)
@@ -39,7 +40,9 @@ class SqlPromptStore:
 
     def save(self, spec: CategorySpec) -> CategorySpec:
         with self.db.session() as session:
-            return PromptRepository(session).add_version(spec)
+            repo = PromptRepository(session)
+            repo.lock_for_writing()
+            return repo.add_version(spec)
 
     def domains(self) -> dict[str, list[str]]:
         """Each domain with its categories, for the seed's GET /domains."""
