@@ -15,14 +15,9 @@ from audiohub.domain import (
     Transcript,
     Word,
 )
-from audiohub.extraction.backends.local.metrics import (
-    build_metrics,
-    call_outcome,
-    longest_silence,
-    speaker_timing,
-    timing,
-)
+from audiohub.extraction.backends.local.metrics import build_metrics, call_outcome
 from audiohub.extraction.backends.local.nlp import load_spacy
+from audiohub.extraction.timing import longest_silence, speaker_timing, timing
 from tests.extraction.transcripts import make_transcript
 
 CARD_BLOCK = CategorySpec(
