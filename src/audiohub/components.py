@@ -14,6 +14,7 @@ from audiohub.persistence.db import Database, migrate
 from audiohub.persistence.service import SqlStore
 from audiohub.prompts.base import PromptStore
 from audiohub.prompts.client import HttpPromptStore
+from audiohub.prompts.generation import PromptGenerator
 from audiohub.prompts.service import SqlPromptStore
 from audiohub.transcription.backends import get_transcriber
 from audiohub.transcription.base import Transcriber
@@ -60,6 +61,11 @@ class Components:
             return self.prompts
         return HttpPromptStore(url, self.settings.services, self.settings.service_timeout)
 
+    @cached_property
+    def prompt_generator(self) -> PromptGenerator:
+        """Known pairs from the store; unknown ones written by the analyzer if it can (LLMs)."""
+        return PromptGenerator(self.prompts, self.analyzer)
+
     def transcription_service(self) -> TranscriptionService:
         return TranscriptionService(self.transcriber, self.analyzer, self.prompt_source,
                                     self.settings.stereo_agent_channel)
@@ -68,6 +74,8 @@ class Components:
         return ExtractionService(self.analyzer, self.settings.review)
 
     def close(self) -> None:
+        if "prompt_generator" in self.__dict__:
+            self.prompt_generator.wait_saved()
         if "db" in self.__dict__:
             self.db.engine.dispose()
         source = self.__dict__.get("prompt_source")

@@ -40,9 +40,41 @@ class AnalyzerSettings(BaseSettings):
 
     model_config = SettingsConfigDict(**_ENV)
 
-    analyzer: Literal["local"] = Field(default="local", validation_alias="ANALYZER")
+    analyzer: Literal["local", "gemini", "openai"] = Field(
+        default="local", validation_alias="ANALYZER"
+    )
     # Cosine similarity under which the local classifier answers general/general_inquiry.
     classify_threshold: float = Field(default=0.25, validation_alias="CLASSIFY_THRESHOLD")
+
+
+class LLMSettings(BaseSettings):
+    """LLM providers (ANALYZER=openai|gemini, TRANSCRIBER=gemini) and what every LLM call obeys."""
+
+    model_config = SettingsConfigDict(**_ENV)
+
+    openai_base_url: str | None = Field(default=None, validation_alias="OPENAI_BASE_URL")
+    openai_api_key: SecretStr | None = Field(default=None, validation_alias="OPENAI_API_KEY")
+    openai_model: str = Field(default="gpt-4o-mini", validation_alias="OPENAI_MODEL")
+    # How the server takes a schema: OpenAI, vLLM and Ollama take `json_schema`; llama.cpp's
+    # server rejects it and takes `json_object` with a `schema` beside it.
+    openai_schema_mode: Literal["json_schema", "json_object"] = Field(
+        default="json_schema", validation_alias="OPENAI_SCHEMA_MODE"
+    )
+    gemini_api_key: SecretStr | None = Field(default=None, validation_alias="GEMINI_API_KEY")
+    # The seed's `llm_model`.
+    gemini_model: str = Field(
+        default="gemini-2.0-flash", validation_alias=AliasChoices("GEMINI_MODEL", "LLM_MODEL")
+    )
+    # Where the google-genai SDK sends requests (a proxy, or a local stand-in in tests).
+    gemini_base_url: str | None = Field(default=None, validation_alias="GEMINI_BASE_URL")
+    gemini_timeout: float = Field(default=60, gt=0, validation_alias="GEMINI_TIMEOUT")
+    timeout: float = Field(default=60, gt=0, validation_alias="LLM_TIMEOUT")
+    # Attempts for timeouts, 429 (after its Retry-After) and 5xx, before giving up.
+    attempts: int = Field(default=3, ge=1, le=10, validation_alias="LLM_ATTEMPTS")
+    max_tokens: int = Field(default=1024, ge=64, validation_alias="LLM_MAX_TOKENS")
+    # Transcripts longer than this many characters are analysed in chunks, fields merged.
+    chunk_chars: int = Field(default=6000, ge=500, validation_alias="LLM_CHUNK_CHARS")
+    redact_pii: bool = Field(default=False, validation_alias="REDACT_PII_BEFORE_LLM")
 
 
 class ReviewSettings(BaseSettings):
@@ -124,10 +156,13 @@ class Settings(BaseSettings):
     stereo_agent_channel: Literal["left", "right"] = Field(
         default="left", validation_alias="STEREO_AGENT_CHANNEL"
     )
-    transcriber: Literal["whisper"] = Field(default="whisper", validation_alias="TRANSCRIBER")
+    transcriber: Literal["whisper", "gemini"] = Field(
+        default="whisper", validation_alias="TRANSCRIBER"
+    )
     whisper: WhisperSettings = Field(default_factory=WhisperSettings)
     analysis: AnalyzerSettings = Field(default_factory=AnalyzerSettings)
     review: ReviewSettings = Field(default_factory=ReviewSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     services: ServiceSettings = Field(default_factory=ServiceSettings)
 

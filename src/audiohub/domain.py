@@ -138,15 +138,6 @@ class CategorySpec(BaseModel):
         }
 
 
-class Classification(BaseModel):
-    """The chosen domain/category and how sure we are of it."""
-
-    domain: str
-    category: str
-    score: float = 0.0
-    margin: float = 0.0
-
-
 class TokenCount(BaseModel):
     """Tokens an LLM stage used (zeros for local backends)."""
 
@@ -160,6 +151,17 @@ class TokenCount(BaseModel):
             output_tokens=self.output_tokens + other.output_tokens,
             total_tokens=self.total_tokens + other.total_tokens,
         )
+
+
+class Classification(BaseModel):
+    """The chosen domain/category and how sure we are of it."""
+
+    domain: str
+    category: str
+    score: float = 0.0
+    margin: float = 0.0
+    # What an LLM spent deciding (zeros for the local classifier).
+    tokens: TokenCount = Field(default_factory=TokenCount)
 
 
 class TokenUsage(BaseModel):
@@ -225,6 +227,10 @@ class GeneralMetrics(BaseModel):
     needs_review: bool = False
     review_reasons: list[str] = Field(default_factory=list)
     transcript_flags: list[str] = Field(default_factory=list)
+    # An LLM answer that stayed invalid after one re-ask: what was valid is kept, and why the
+    # rest is missing is said here.
+    partial: bool = False
+    partial_reasons: list[str] = Field(default_factory=list)
 
 
 class Extraction(BaseModel):

@@ -96,3 +96,9 @@ class StageError(AudioHubError):
         super().__init__(detail)
         self.status_code = status_code
         self.error = error
+
+
+class LLMUnavailableError(BackendUnavailableError):
+    """The LLM provider did not answer usefully after the retries (timeout, 429, 5xx)."""
+
+    error = "llm_unavailable"

@@ -39,6 +39,7 @@ def _start(stage: StageName, app: FastAPI, parts: Components) -> None:
         app.state.transcription = service
     elif stage == "prompt":
         app.state.prompts = parts.prompts
+        app.state.generator = parts.prompt_generator
     elif stage == "extraction":
         app.state.extraction = parts.extraction_service()
         parts.analyzer.load()

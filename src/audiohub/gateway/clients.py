@@ -24,7 +24,7 @@ from audiohub.domain import (
 )
 from audiohub.extraction.service import ExtractionService
 from audiohub.persistence.base import Store
-from audiohub.prompts.base import PromptStore
+from audiohub.prompts.generation import PromptGenerator
 from audiohub.transcription.service import TranscriptionService
 
 
@@ -65,14 +65,15 @@ class LocalTranscription:
 
 
 class LocalPrompts:
-    def __init__(self, store: PromptStore) -> None:
-        self.store = store
+    def __init__(self, generator: PromptGenerator) -> None:
+        self.generator = generator
 
     async def validate_and_generate(self, domain: str, category: str) -> CategorySpec | None:
-        return await to_thread.run_sync(self.store.get, domain, category)
+        return await to_thread.run_sync(self.generator.validate_and_generate, domain, category)
 
     async def health(self) -> str:
-        return f"{len(await to_thread.run_sync(self.store.all))} domain/category pairs"
+        pairs = await to_thread.run_sync(self.generator.store.all)
+        return f"{len(pairs)} domain/category pairs"
 
 
 class LocalExtraction:

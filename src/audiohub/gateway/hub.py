@@ -110,7 +110,7 @@ def build_hub(settings: Settings) -> Hub:
         HttpExtraction(client("extraction")) if "extraction" in remote
         else LocalExtraction(parts.extraction_service()))
     prompts: PromptStage = (HttpPrompts(client("prompt")) if "prompt" in remote
-                            else LocalPrompts(parts.prompts))
+                            else LocalPrompts(parts.prompt_generator))
     persistence: PersistenceStage = (HttpPersistence(client("persistence"))
                                      if "persistence" in remote else LocalPersistence(parts.store))
     stages = Stages(transcription=transcription, prompts=prompts, extraction=extraction,

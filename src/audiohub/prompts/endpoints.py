@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from audiohub.api import health_report, require_service_token
 from audiohub.domain import CategorySpec
 from audiohub.errors import NotFoundError
+from audiohub.prompts.generation import PromptGenerator
 from audiohub.prompts.schemas import DomainsResponse, PairRequest, PromptResponse
 from audiohub.prompts.service import SqlPromptStore
 
@@ -26,9 +27,11 @@ def _store(request: Request) -> SqlPromptStore:
 
 @router.post("/validate-and-generate", response_model=PromptResponse)
 async def validate_and_generate(request: Request, pair: PairRequest) -> PromptResponse:
-    """The pair's prompt and field schema, or `custom_prompt: null` for a pair the library does
-    not know (the analysis then uses the general fallback's fields)."""
-    spec = await to_thread.run_sync(_store(request).get, pair.domain, pair.category)
+    """The pair's prompt and field schema. For a pair the store does not know, an LLM analyzer
+    writes one (`generated: true`, saved in the background for review); with the local
+    analyzer the answer is `custom_prompt: null` and the analysis uses the general fallback."""
+    generator: PromptGenerator = request.app.state.generator
+    spec = await to_thread.run_sync(generator.validate_and_generate, pair.domain, pair.category)
     return PromptResponse.of(pair.domain, pair.category, spec)
 
 

@@ -22,11 +22,14 @@ class PromptResponse(BaseModel):
     category: str
     custom_prompt: str | None
     spec: CategorySpec | None = None
+    # Written by an LLM for a pair the library lacked, not reviewed by a person yet.
+    generated: bool = False
 
     @classmethod
     def of(cls, domain: str, category: str, spec: CategorySpec | None) -> PromptResponse:
         return cls(domain=domain, category=category,
-                   custom_prompt=spec.prompt if spec else None, spec=spec)
+                   custom_prompt=spec.prompt if spec else None, spec=spec,
+                   generated=spec is not None and spec.source == "generated")
 
 
 class DomainsResponse(BaseModel):

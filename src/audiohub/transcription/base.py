@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Protocol
+from collections.abc import Sequence
+from typing import ClassVar, Protocol, runtime_checkable
 
-from audiohub.domain import Transcript
+from audiohub.domain import CategorySpec, Classification, TokenCount, Transcript
 from audiohub.transcription.audio import DecodedAudio
 
 
@@ -34,4 +35,17 @@ class Transcriber(Protocol):
 
     def health(self) -> str:
         """A one-line status for GET /health (model name and whether it is loaded)."""
+        ...
+
+
+@runtime_checkable
+class DetectingTranscriber(Protocol):
+    """A transcriber that also tells the domain and category in the same call (the seed's
+    stage 1 on Gemini: audio in, transcript + domain + category out)."""
+
+    def transcribe_and_detect(
+        self, audio: DecodedAudio, candidates: Sequence[CategorySpec]
+    ) -> tuple[Transcript, Classification | None, TokenCount]:
+        """Returns the transcript, the pair (None if the model gave none: the analyzer then
+        classifies) and the tokens the call used."""
         ...

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from audiohub.domain import TranscriptionResult
+from audiohub.domain import Classification, TokenCount, TranscriptionResult
 from audiohub.extraction.base import Analyzer
 from audiohub.prompts.base import PromptStore
 from audiohub.transcription.audio import decode_file
-from audiohub.transcription.base import Transcriber
+from audiohub.transcription.base import DetectingTranscriber, Transcriber
 from audiohub.transcription.speakers import assign_speakers
 
 
@@ -32,9 +32,18 @@ class TranscriptionService:
             InvalidInputError: the file is empty, not audio, truncated or corrupt.
         """
         audio = decode_file(audio_path)
-        transcript = assign_speakers(self.transcriber.transcribe(audio), audio, self.agent_channel)
+        candidates = self.prompts.all()
+        detected: Classification | None = None
+        tokens = TokenCount()
+        if isinstance(self.transcriber, DetectingTranscriber):
+            raw, detected, tokens = self.transcriber.transcribe_and_detect(audio, candidates)
+        else:
+            raw = self.transcriber.transcribe(audio)
+        transcript = assign_speakers(raw, audio, self.agent_channel)
         audio_format = audio.extension
         del audio  # an hour of samples is 230 MB: not kept while the text is analysed
-        classification = self.analyzer.classify(transcript, self.prompts.all())
-        return TranscriptionResult(transcript=transcript, classification=classification,
-                                   audio_format=audio_format)
+        if detected is None:
+            detected = self.analyzer.classify(transcript, candidates)
+            tokens = tokens + detected.tokens
+        return TranscriptionResult(transcript=transcript, classification=detected,
+                                   audio_format=audio_format, tokens=tokens)

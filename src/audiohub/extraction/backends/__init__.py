@@ -15,7 +15,23 @@ def _local(settings: Settings) -> Analyzer:
     return LocalAnalyzer(settings.analysis)
 
 
-ANALYZERS: dict[str, Callable[[Settings], Analyzer]] = {"local": _local}
+def _openai(settings: Settings) -> Analyzer:
+    from audiohub.extraction.backends.llm import LLMAnalyzer
+    from audiohub.llm.openai_compat import OpenAICompatClient
+
+    return LLMAnalyzer(OpenAICompatClient(settings.llm), settings.llm)
+
+
+def _gemini(settings: Settings) -> Analyzer:
+    from audiohub.extraction.backends.llm import LLMAnalyzer
+    from audiohub.llm.gemini import GeminiClient
+
+    return LLMAnalyzer(GeminiClient(settings.llm), settings.llm)
+
+
+ANALYZERS: dict[str, Callable[[Settings], Analyzer]] = {
+    "local": _local, "openai": _openai, "gemini": _gemini,
+}
 
 
 def get_analyzer(settings: Settings) -> Analyzer:
