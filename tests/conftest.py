@@ -19,7 +19,11 @@ PG_ADMIN = os.environ.get("AUDIOHUB_TEST_PG", "postgresql://postgres@127.0.0.1:5
 
 # Variables a developer may have exported that would silently change what a test runs against.
 _HUB_ENV = ("DATABASE_URL", "SUPABASE_URL", "SUPABASE_SERVICE_KEY", "WHISPER_MODEL", "ANALYZER",
-            "TRANSCRIBER", "AUDIOHUB_DATA_DIR", "MAX_UPLOAD_MB", "API_GATEWAY_PORT")
+            "TRANSCRIBER", "AUDIOHUB_DATA_DIR", "MAX_UPLOAD_MB", "API_GATEWAY_PORT",
+            "SERVICE_TOKEN", "TRANSCRIPTION_SERVICE_URL", "PROMPT_SERVICE_URL",
+            "EXTRACTION_SERVICE_URL", "PERSISTENCE_SERVICE_URL", "OPENAI_BASE_URL",
+            "OPENAI_API_KEY", "OPENAI_MODEL", "OPENAI_SCHEMA_MODE", "GEMINI_API_KEY",
+            "GEMINI_MODEL", "LLM_MODEL", "GEMINI_BASE_URL", "REDACT_PII_BEFORE_LLM")
 
 
 @pytest.fixture(autouse=True)
@@ -36,13 +40,9 @@ def manifest() -> dict[str, Any]:
 
 
 def make_settings(data_dir: Path, database_url: str | None = None, **kw: Any) -> Settings:
-    return Settings(
-        data_dir=data_dir,
-        whisper=WhisperSettings(),
-        analysis=AnalyzerSettings(),
-        database=DatabaseSettings(url=database_url),
-        **kw,
-    )
+    defaults: dict[str, Any] = {"whisper": WhisperSettings(), "analysis": AnalyzerSettings()}
+    return Settings(data_dir=data_dir, database=DatabaseSettings(url=database_url),
+                    **{**defaults, **kw})
 
 
 @pytest.fixture(scope="session")

@@ -44,8 +44,13 @@ class Transcript(BaseModel):
     language: str
     duration: float
     segments: list[Segment] = Field(default_factory=list)
-    # What the hallucination guard removed, in words a reviewer can check against the audio.
+    # Text that was removed or lost (the hallucination guard, a cut-off model answer), in words
+    # a reviewer can check against the audio.
     flags: list[str] = Field(default_factory=list)
+    # Facts about how the transcript was made that do not call for a review.
+    notes: list[str] = Field(default_factory=list)
+    # False when the recogniser gives no per-word confidence (Gemini): then no mean is taken.
+    word_probabilities: bool = True
 
     @classmethod
     def from_segments(

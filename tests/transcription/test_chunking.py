@@ -26,3 +26,13 @@ def test_long_audio_is_cut_in_the_pauses_and_covered_exactly() -> None:
     assert len(cuts) == 3
     for cut, pause in zip(cuts, pauses, strict=True):
         assert pause <= cut <= pause + 1
+
+
+def test_pieces_shorter_than_the_search_window_still_move_forward() -> None:
+    """A quiet point searched for too far back would cut before the piece's start; the search
+    never reaches back more than half a piece."""
+    samples = np.zeros(16000 * 60, dtype=np.float32)
+    bounds = chunk_bounds(samples, chunk_s=4, search_s=15)
+    assert all(lo < hi for lo, hi in bounds)
+    assert bounds[0][0] == 0 and bounds[-1][1] == len(samples)
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(bounds))

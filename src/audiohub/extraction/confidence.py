@@ -21,7 +21,8 @@ def review(
 ) -> Review:
     """Flag calls whose classification is weak or ambiguous, whose words were poorly
     recognised, whose text was cut by the hallucination guard, or that hold unfound values."""
-    probs = [w.probability for s in transcript.segments for w in s.words]
+    probs = ([w.probability for s in transcript.segments for w in s.words]
+             if transcript.word_probabilities else [])
     mean = round(sum(probs) / len(probs), 4) if probs else None
     reasons: list[str] = []
     if not transcript.text.strip():
@@ -37,7 +38,8 @@ def review(
             reasons.append(f"mean word probability {mean:.2f} is under "
                            f"{settings.min_word_probability:.2f}")
     if transcript.flags:
-        reasons.append(f"the hallucination guard removed text ({len(transcript.flags)}x)")
+        reasons.append(f"text was removed or lost ({len(transcript.flags)}x, see "
+                       "transcript_flags)")
     ungrounded = sorted(k for k, e in evidence.items() if not e.grounded)
     if ungrounded:
         reasons.append(f"values not found in the transcript: {', '.join(ungrounded)}")

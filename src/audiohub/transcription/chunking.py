@@ -29,8 +29,10 @@ def chunk_bounds(
         return [(0, total)]
     bounds: list[tuple[int, int]] = []
     start = 0
+    # Never search further back than half a piece, so every cut moves forward.
+    radius = min(int(search_s * SAMPLE_RATE), step // 2)
     while total - start > step + int(search_s * SAMPLE_RATE):
-        cut = _quietest(samples, start + step, int(search_s * SAMPLE_RATE))
+        cut = _quietest(samples, start + step, radius)
         bounds.append((start, cut))
         start = cut
     bounds.append((start, total))

@@ -28,6 +28,8 @@ class TranscribeResponse(BaseModel):
     duration: float
     segments: list[Segment]
     flags: list[str]
+    notes: list[str] = []
+    word_probabilities: bool = True
     classification: Classification
     audio_format: str
 
@@ -37,12 +39,14 @@ class TranscribeResponse(BaseModel):
         return cls(
             transcription=t.text, domain=r.classification.domain,
             category=r.classification.category, tokens=r.tokens, language=t.language,
-            duration=t.duration, segments=t.segments, flags=t.flags,
-            classification=r.classification, audio_format=r.audio_format,
+            duration=t.duration, segments=t.segments, flags=t.flags, notes=t.notes,
+            word_probabilities=t.word_probabilities, classification=r.classification,
+            audio_format=r.audio_format,
         )
 
     def result(self) -> TranscriptionResult:
         transcript = Transcript(text=self.transcription, language=self.language,
-                                duration=self.duration, segments=self.segments, flags=self.flags)
+                                duration=self.duration, segments=self.segments, flags=self.flags,
+                                notes=self.notes, word_probabilities=self.word_probabilities)
         return TranscriptionResult(transcript=transcript, classification=self.classification,
                                    audio_format=self.audio_format, tokens=self.tokens)

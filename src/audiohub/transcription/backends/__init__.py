@@ -15,7 +15,14 @@ def _faster_whisper(settings: Settings) -> Transcriber:
     return FasterWhisperTranscriber(settings.whisper, settings.models_dir)
 
 
-TRANSCRIBERS: dict[str, Callable[[Settings], Transcriber]] = {"whisper": _faster_whisper}
+def _gemini(settings: Settings) -> Transcriber:
+    from audiohub.transcription.backends.gemini import GeminiTranscriber
+
+    return GeminiTranscriber(settings.llm)
+
+
+TRANSCRIBERS: dict[str, Callable[[Settings], Transcriber]] = {
+    "whisper": _faster_whisper, "gemini": _gemini}
 
 
 def get_transcriber(settings: Settings) -> Transcriber:
