@@ -32,6 +32,10 @@ class WhisperSettings(BaseSettings):
     beam_size: int = Field(default=5, ge=1, le=10)
     cpu_threads: int = Field(default=0, ge=0)
     vad_filter: bool = True
+    # Silero VAD options (faster-whisper's defaults); used only when vad_filter is on.
+    vad_threshold: float = Field(default=0.5, gt=0, lt=1)
+    vad_min_silence_ms: int = Field(default=2000, ge=0)
+    vad_speech_pad_ms: int = Field(default=400, ge=0)
     language: str | None = "en"
 
 

@@ -12,7 +12,9 @@ import yaml
 from audiohub.domain import CategorySpec, FieldSpec, Segment, Transcript
 from audiohub.errors import BackendUnavailableError
 from audiohub.extraction.backends.local.fields import FieldExtractor, field_kind
-from audiohub.extraction.backends.local.nlp import load_spacy, number_value, parse
+from audiohub.extraction.backends.local.names import spelled_name
+from audiohub.extraction.backends.local.nlp import NUMBER_RUN, load_spacy, number_value, parse
+from audiohub.extraction.backends.local.numbers import SPOKEN_DATE, date_value, money_value
 from tests.extraction.transcripts import make_transcript
 
 
@@ -214,6 +216,27 @@ CALLS: list[tuple[str, list[str], dict[str, str | None], dict[str, str]]] = [
         "The Walgreens on Oak Street."],
      {"patient_name": None, "medication": "atorvastatin", "pharmacy": "Walgreens on Oak Street",
       "date_of_birth": None}, {}),
+    # Whisper's ways with spoken ids and dates: "to" for "two" inside a code, "of" heard as
+    # "on", a spelled surname correcting the one it misheard.
+    ("reservation_cancellation", [
+        "Hi, I need to cancel my hotel room for the 3rd on October.",
+        "What name is it under?", "Nadia Kovak, K-O-W-A-L.", "And the confirmation code?",
+        "It's qx4 to 719."],
+     {"reservation_type": "hotel room", "reservation_date": "3rd of October",
+      "guest_name": "Nadia Kowal"},
+     {"reservation_date": "3rd on October", "guest_name": "Nadia Kovak, K-O-W-A-L"}),
+    # A name said on its own after the question; "two hundred and eight" split in two; a
+    # month alone is not the day the service starts.
+    ("service_connection", [
+        "Can I have your full name?", "Tamsin Okafor.",
+        "When should the gas start? The second of June, I move in June."],
+     {"customer_name": "Tamsin Okafor", "service_address": None,
+      "start_date": "second of June"}, {}),
+    ("billing_inquiry", [
+        "My account number is double four, seven, nine, zero, one.",
+        "Why is my bill $200 and $8 this month?"],
+     {"account_number": "447901", "billing_month": "this month", "amount": "$208"},
+     {"account_number": "double four, seven, nine, zero, one", "amount": "$200 and $8"}),
 ]
 
 
@@ -274,9 +297,46 @@ def test_never_invents_values_absent_from_the_call(extractor: FieldExtractor) ->
 @pytest.mark.parametrize(("spoken", "value"), [
     ("4 5 6 7", "4567"), ("4-5-6-7", "4567"), ("4, 5, 6, 7", "4567"),
     ("four five six seven", "4567"), ("PL 12345", "PL12345"), ("XJ7K2P", "XJ7K2P"),
-    ("A B 7 7 3 2", "AB7732"), ("I 4 5 6", "456"), ("4 5", None), ("two", None)])
+    ("A B 7 7 3 2", "AB7732"), ("I 4 5 6", "456"), ("4 5", None), ("two", None),
+    # How callers say ids, and how Whisper writes them.
+    ("double five 0 1", "5501"), ("triple 7 2", "7772"), ("fifty five, zero one", "5501"),
+    ("B as in Bravo R 5 2 8", "BR528"), ("B.R. 5 2 8 6", "BR5286"), ("381,726", "381726"),
+    ("5'0\", 1'8\", 3'7\"", "501837"), ("7 free, free, 0, 1", "73301"), ("wb6 to 748", "WB62748"),
+    ("KTX for 9 2", "KTX492"), ("5501 dash 837", "5501837"), ("5 5 0. 1 8 3", "550183")])
 def test_number_value_joins_spoken_digits(spoken: str, value: str | None) -> None:
+    run = NUMBER_RUN.search(f"It's {spoken}.")
+    assert run is not None and run.group() == spoken  # the whole id is one run
     assert number_value(spoken) == value
+
+
+@pytest.mark.parametrize("said", [
+    "I'd like to go to the store for 3 days", "covers up to $1,500.", "on the 14th, 15th",
+    "It will arrive in 5 to 7 business days."])
+def test_no_id_in_ordinary_speech(said: str) -> None:
+    assert all(number_value(m.group()) is None for m in NUMBER_RUN.finditer(said))
+
+
+@pytest.mark.parametrize(("said", "value"), [
+    ("the 22nd on August", "22nd of August"), ("the 20 second or May", "22nd of May"),
+    ("first of April", "first of April"), ("November 12, 1982", "November 12, 1982")])
+def test_spoken_dates_undo_whisper_mishearings(said: str, value: str) -> None:
+    m = SPOKEN_DATE.search(said)
+    assert m is not None and date_value(m.group()) == value
+
+
+@pytest.mark.parametrize(("said", "value"), [
+    ("$200 and $12", "$212"), ("300 and 5 dollars", "$305"), ("$89.99", "$89.99")])
+def test_money_value_joins_a_split_hundred(said: str, value: str) -> None:
+    assert money_value(said) == value
+
+
+@pytest.mark.parametrize(("said", "name"), [
+    ("Laura Ken, C-H-E-N.", "Laura Chen"), ("Ivo Maren, that's M A R I N.", "Ivo Marin"),
+    ("Laura Ken. A B C 1 2", None), ("Megan Foster. Thank you.", None)])
+def test_a_spelling_corrects_the_name_it_follows(said: str, name: str | None) -> None:
+    end = len(" ".join(said.split()[:2]).rstrip(",."))
+    found = spelled_name(said, 0, end)
+    assert (found[1] if found else None) == name
 
 
 @pytest.mark.parametrize(("name", "kind"), [

@@ -67,3 +67,24 @@ def test_model_is_loaded_once_per_process(tmp_path: Path) -> None:
     b = FasterWhisperTranscriber(WhisperSettings(), tmp_path)
     assert a.model is b.model
     assert "loaded" in a.health()
+
+
+def test_vad_settings_reach_faster_whisper(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """WHISPER_VAD_* are passed as Silero VAD options; their defaults are faster-whisper's."""
+    monkeypatch.setenv("WHISPER_VAD_MIN_SILENCE_MS", "500")
+    settings = WhisperSettings()
+    assert (settings.vad_threshold, settings.vad_min_silence_ms, settings.vad_speech_pad_ms) \
+        == (0.5, 500, 400)
+    t = FasterWhisperTranscriber(settings, tmp_path)
+    seen: dict[str, Any] = {}
+
+    def fake(samples: Any, **kwargs: Any) -> tuple[list[Any], Any]:
+        seen.update(kwargs)
+        return [], type("Info", (), {"language": "en"})()
+
+    monkeypatch.setattr(t.model, "transcribe", fake)
+    t.transcribe(decode_file(AUDIO / "silence_5s.wav"))
+    vad = seen["vad_parameters"]
+    assert (vad.threshold, vad.min_silence_duration_ms, vad.speech_pad_ms) == (0.5, 500, 400)

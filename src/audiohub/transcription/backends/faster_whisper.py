@@ -91,6 +91,11 @@ class FasterWhisperTranscriber:
             language=s.language,
             beam_size=s.beam_size,
             vad_filter=s.vad_filter,
+            vad_parameters=fw.vad.VadOptions(
+                threshold=s.vad_threshold,
+                min_silence_duration_ms=s.vad_min_silence_ms,
+                speech_pad_ms=s.vad_speech_pad_ms,
+            ),
             word_timestamps=True,
             condition_on_previous_text=False,
         )

@@ -71,7 +71,7 @@ CUES: dict[str, str] = {
     "card_last_four": r"end(?:s|ing) (?:in|with)|last (?:four|4)(?: digits)?|card",
     "booking_reference": "confirmation|reservation number|code|locator",
     "phone_number": "phone number|call me at|reach me at|callback number|cell",
-    "date_of_birth": "date of birth|born|birthday|DOB",
+    "date_of_birth": r"date (?:of|on) birth|born|birthday|DOB",  # Whisper's "date on birth"
     "appointment_date": "appointment|opening|available|come in|schedule|book",
     "transaction_date": "charge|transaction|happened|posted|made",
     "incident_date": "happened|accident|incident|occurred",

