@@ -77,3 +77,12 @@ def test_prepare_models_loads_every_configured_model(data_dir: Path) -> None:
     r = runner.invoke(app, ["prepare-models"])
     assert r.exit_code == 0, r.output
     assert "transcriber:" in r.output and "analyzer:" in r.output
+
+
+def test_an_unknown_backend_name_is_a_clear_configuration_error(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ANALYZER", "claude")
+    r = runner.invoke(app, ["stats"])
+    assert r.exit_code == 2
+    assert "ANALYZER" in r.output and "'local', 'gemini' or 'openai'" in r.output

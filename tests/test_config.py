@@ -37,3 +37,34 @@ def test_supabase_client_settings_alone_say_what_to_set(monkeypatch: pytest.Monk
         Settings()
     monkeypatch.setenv("DATABASE_URL", "postgresql://postgres:pw@db.abc.supabase.co:5432/postgres")
     assert Settings().database_url.startswith("postgresql+psycopg://")
+
+
+def test_backends_switch_by_environment_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    from audiohub.extraction.backends import get_analyzer
+    from audiohub.extraction.backends.llm import LLMAnalyzer
+    from audiohub.llm.gemini import GeminiClient
+    from audiohub.llm.openai_compat import OpenAICompatClient
+    from audiohub.transcription.backends import get_transcriber
+    from audiohub.transcription.backends.gemini import GeminiTranscriber
+
+    monkeypatch.setenv("ANALYZER", "openai")
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:8080/v1")
+    monkeypatch.setenv("OPENAI_MODEL", "smollm2")
+    analyzer = get_analyzer(Settings())
+    assert isinstance(analyzer, LLMAnalyzer) and isinstance(analyzer.client, OpenAICompatClient)
+    assert analyzer.client.model == "smollm2"
+
+    monkeypatch.setenv("ANALYZER", "gemini")
+    monkeypatch.setenv("TRANSCRIBER", "gemini")
+    with pytest.raises(ConfigurationError, match="GEMINI_API_KEY"):
+        get_analyzer(Settings())
+    monkeypatch.setenv("GEMINI_API_KEY", "k")
+    monkeypatch.setenv("LLM_MODEL", "gemini-2.0-flash")  # the seed's name for it
+    analyzer = get_analyzer(Settings())
+    assert isinstance(analyzer, LLMAnalyzer) and isinstance(analyzer.client, GeminiClient)
+    assert analyzer.client.model == "gemini-2.0-flash"
+    assert isinstance(get_transcriber(Settings()), GeminiTranscriber)
+
+    monkeypatch.setenv("ANALYZER", "claude")
+    with pytest.raises(ValueError, match="ANALYZER"):
+        Settings()

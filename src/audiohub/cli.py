@@ -9,6 +9,7 @@ from typing import Annotated, cast
 
 import anyio
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -29,6 +30,11 @@ def _settings() -> Settings:
         return Settings()
     except AudioHubError as exc:
         console.print(f"[red]configuration error:[/red] {exc.detail}")
+        raise typer.Exit(2) from exc
+    except ValidationError as exc:  # e.g. ANALYZER=claude: say which variable and what is allowed
+        for e in exc.errors():
+            where = ".".join(str(p) for p in e["loc"])
+            console.print(f"[red]configuration error:[/red] {where}: {e['msg']}")
         raise typer.Exit(2) from exc
 
 
