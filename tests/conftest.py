@@ -13,6 +13,7 @@ import psycopg
 import pytest
 
 from audiohub.config import AnalyzerSettings, DatabaseSettings, Settings, WhisperSettings
+from tests.fakes.gemini_server import GeminiServer
 
 AUDIO = Path(__file__).parent / "fixtures" / "audio"
 PG_ADMIN = os.environ.get("AUDIOHUB_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -77,3 +78,16 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str | None:
         return None
     url: str = request.getfixturevalue("pg_url")
     return url
+
+
+@pytest.fixture(scope="session")
+def _gemini_server() -> Iterator[GeminiServer]:
+    with GeminiServer() as server:
+        yield server
+
+
+@pytest.fixture
+def gemini(_gemini_server: GeminiServer) -> GeminiServer:
+    """The local server speaking Gemini's REST wire format, reset for this test."""
+    _gemini_server.reset()
+    return _gemini_server

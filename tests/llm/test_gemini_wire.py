@@ -30,18 +30,6 @@ VALID = {"domain": "banking", "category": "card_block", "confidence": 0.9}
 MODEL = "gemini-2.0-flash"
 
 
-@pytest.fixture(scope="module")
-def _server() -> Iterator[GeminiServer]:
-    with GeminiServer() as server:
-        yield server
-
-
-@pytest.fixture
-def gemini(_server: GeminiServer) -> GeminiServer:
-    _server.reset()
-    return _server
-
-
 def client(server: GeminiServer, timeout: float = 5, attempts: int = 3,
            **kw: Any) -> GeminiClient:
     settings = LLMSettings(GEMINI_API_KEY="test-key", GEMINI_BASE_URL=server.url,

@@ -12,7 +12,6 @@ import base64
 import io
 import itertools
 import wave
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,18 +38,6 @@ SEGMENTS = [
 DETECTED = {"language": "en", "segments": SEGMENTS, "domain": "healthcare",
             "category": "appointment_scheduling", "confidence": 0.92,
             "runner_up_confidence": 0.2}
-
-
-@pytest.fixture(scope="module")
-def _server() -> Iterator[GeminiServer]:
-    with GeminiServer() as server:
-        yield server
-
-
-@pytest.fixture
-def gemini(_server: GeminiServer) -> GeminiServer:
-    _server.reset()
-    return _server
 
 
 @pytest.fixture(scope="module")

@@ -156,9 +156,19 @@ def _stage_error(stage: str, response: httpx.Response) -> StageError:
     return StageError(status, error, f"{stage} service: {detail}")
 
 
-class HttpTranscription:
-    def __init__(self, client: ServiceClient, timeout: float = TRANSCRIPTION_TIMEOUT) -> None:
+class _Remote:
+    """A stage reached through its service."""
+
+    def __init__(self, client: ServiceClient) -> None:
         self.client = client
+
+    async def health(self) -> str:
+        return await self.client.health()
+
+
+class HttpTranscription(_Remote):
+    def __init__(self, client: ServiceClient, timeout: float = TRANSCRIPTION_TIMEOUT) -> None:
+        super().__init__(client)
         self.timeout = timeout
 
     async def transcribe(self, audio: Path) -> TranscriptionResult:
@@ -174,28 +184,18 @@ class HttpTranscription:
                                              timeout=self.timeout)
         return TranscribeResponse.model_validate_json(response.content).result()
 
-    async def health(self) -> str:
-        return await self.client.health()
 
 
-class HttpPrompts:
-    def __init__(self, client: ServiceClient) -> None:
-        self.client = client
-
+class HttpPrompts(_Remote):
     async def validate_and_generate(self, domain: str, category: str) -> CategorySpec | None:
         pair = PairRequest(domain=domain, category=category)
         response = await self.client.request("POST", "/validate-and-generate",
                                              json=pair.model_dump())
         return PromptResponse.model_validate_json(response.content).spec
 
-    async def health(self) -> str:
-        return await self.client.health()
 
 
-class HttpExtraction:
-    def __init__(self, client: ServiceClient) -> None:
-        self.client = client
-
+class HttpExtraction(_Remote):
     async def extract(
         self, transcript: Transcript, classification: Classification, spec: CategorySpec
     ) -> Extraction:
@@ -208,14 +208,9 @@ class HttpExtraction:
                                              json=body.model_dump(mode="json"))
         return ExtractResponse.model_validate_json(response.content).result()
 
-    async def health(self) -> str:
-        return await self.client.health()
 
 
-class HttpPersistence:
-    def __init__(self, client: ServiceClient) -> None:
-        self.client = client
-
+class HttpPersistence(_Remote):
     async def save(self, record: CallRecord, audio: Path) -> int:
         with audio.open("rb") as f:
             def body() -> dict[str, Any]:
@@ -239,5 +234,3 @@ class HttpPersistence:
         response = await self.client.request("GET", "/calls", params=params)
         return CallPage.model_validate_json(response.content)
 
-    async def health(self) -> str:
-        return await self.client.health()
