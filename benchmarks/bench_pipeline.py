@@ -84,7 +84,6 @@ def bench_cold(path: Path) -> None:
 
 
 def bench_warm(path: Path) -> None:
-    import anyio
 
     from audiohub.config import Settings
     from audiohub.gateway.hub import build_hub
@@ -103,7 +102,7 @@ def bench_warm(path: Path) -> None:
         def full() -> None:
             with path.open("rb") as f:
                 staged = stage_stream(f, path.name, Path(tmp) / "tmp", 1 << 40)
-            anyio.run(hub.pipeline.process, staged)
+            hub.process_now(staged)
             staged.path.unlink()
 
         timings: dict[str, list[float]] = {"bare": [], "full": []}

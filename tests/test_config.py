@@ -68,3 +68,9 @@ def test_backends_switch_by_environment_alone(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("ANALYZER", "claude")
     with pytest.raises(ValueError, match="ANALYZER"):
         Settings()
+
+
+def test_an_empty_service_token_is_no_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An empty secret must not turn into a token every caller matches."""
+    monkeypatch.setenv("SERVICE_TOKEN", "")
+    assert Settings().services.token is None

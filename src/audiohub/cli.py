@@ -7,7 +7,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, cast
 
-import anyio
 import typer
 from pydantic import ValidationError
 from rich.console import Console
@@ -98,7 +97,7 @@ def _analyze_one(hub: Hub, path: Path) -> CallResult:
         staged = stage_stream(f, path.name, hub.settings.data_dir / "tmp",
                               hub.settings.max_upload_bytes)
     try:
-        return anyio.run(hub.pipeline.process, staged)
+        return hub.process_now(staged)
     finally:
         staged.path.unlink(missing_ok=True)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from audiohub.errors import ConfigurationError
@@ -131,6 +131,12 @@ class ServiceSettings(BaseSettings):
     # The seed's retry rule: 3 attempts, waiting 2^attempt seconds between them.
     attempts: int = Field(default=3, ge=1, le=10, validation_alias="SERVICE_ATTEMPTS")
     backoff_seconds: float = Field(default=1.0, ge=0, validation_alias="SERVICE_BACKOFF_SECONDS")
+
+    @field_validator("token", mode="before")
+    @classmethod
+    def _empty_token_is_none(cls, value: object) -> object:
+        # SERVICE_TOKEN="" (an empty Kubernetes secret) must not mean "every caller matches".
+        return None if value == "" else value
 
     def port(self, stage: StageName) -> int:
         port: int = getattr(self, f"{stage}_port")

@@ -57,8 +57,10 @@ def create_service_app(settings: Settings, stage: StageName) -> FastAPI:
         finally:
             parts.close()
 
-    # The seed's hex-in-JSON body is twice the file's size.
-    body_limit = 2 * settings.max_upload_bytes + 4096 if stage == "transcription" else None
+    # The seed's hex-in-JSON body is twice the file's size; a saved call carries its record
+    # (word timings: a few MB for an hour) beside the recording.
+    body_limit = {"transcription": 2 * settings.max_upload_bytes + 4096,
+                  "persistence": settings.max_upload_bytes + 64 * 1024 * 1024}.get(stage)
     app = new_app(settings, _TITLES[stage], f"Audio Magic Hub's {stage} stage.", lifespan,
                   body_limit=body_limit)
     module = _ENDPOINTS[stage]

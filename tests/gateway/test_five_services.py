@@ -14,6 +14,15 @@ import httpx
 import psycopg
 import pytest
 
+from audiohub.domain import (
+    CallRecord,
+    Classification,
+    Extraction,
+    GeneralMetrics,
+    Sentiment,
+    TokenUsage,
+    Transcript,
+)
 from tests.conftest import AUDIO
 from tests.processes import Server, start_five
 
@@ -182,3 +191,24 @@ def test_a_stopped_stage_gives_503_after_the_retries_then_recovers(cluster: Clus
     again = _post_call(cluster)
     assert again.status_code == 200, again.text
     assert httpx.get(stats_url).json()["total_calls"] == stored + 1
+
+
+def test_save_refuses_a_record_whose_hash_is_not_the_audio_s(cluster: Cluster) -> None:
+    """The store files recordings by sha256: a record may not claim another file's hash."""
+    s = cluster.url("persistence")
+    before = httpx.get(f"{s}/stats", headers=AUTH).json()["total_calls"]
+    record = CallRecord(
+        filename="call.wav", audio_sha256="0" * 64, audio_format="wav",
+        transcript=Transcript(text="", language="en", duration=1.0),
+        classification=Classification(domain="general", category="general_inquiry"),
+        extraction=Extraction(domain_specific_data={}, general_metrics=GeneralMetrics(
+            summary="", sentiment=Sentiment(label="neutral", score=0.0),
+            call_outcome="unresolved", key_topics=[], action_items=[], pii_detected=[],
+            duration_seconds=1.0, language="en")),
+        token_usage=TokenUsage(), prompt_version=1)
+    r = httpx.post(f"{s}/save", headers=AUTH, files={
+        "record": ("record.json", record.model_dump_json(), "application/json"),
+        "audio": ("call.wav", CALL.read_bytes(), "audio/wav")})
+    assert r.status_code == 400, r.text
+    assert "sha256" in r.json()["detail"]
+    assert httpx.get(f"{s}/stats", headers=AUTH).json()["total_calls"] == before

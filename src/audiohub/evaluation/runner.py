@@ -6,7 +6,6 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-import anyio
 import jiwer
 from pydantic import BaseModel
 
@@ -108,7 +107,7 @@ def run_eval(manifest: Manifest, settings: Settings,
             for item in manifest.items:
                 with item.audio.open("rb") as f:
                     staged = stage_stream(f, item.audio.name, Path(tmp) / "tmp", 1 << 40)
-                results.append(anyio.run(hub.pipeline.process, staged))
+                results.append(hub.process_now(staged))
                 staged.path.unlink(missing_ok=True)
                 if progress:
                     progress(item)

@@ -6,8 +6,11 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
+import anyio
+
 from audiohub.components import Components
 from audiohub.config import STAGES, Settings, StageName
+from audiohub.domain import CallResult
 from audiohub.extraction.base import Analyzer
 from audiohub.gateway.clients import (
     ExtractionStage,
@@ -20,7 +23,7 @@ from audiohub.gateway.clients import (
     Stages,
     TranscriptionStage,
 )
-from audiohub.gateway.pipeline import Pipeline
+from audiohub.gateway.pipeline import Pipeline, StagedAudio
 from audiohub.gateway.remote import (
     HttpExtraction,
     HttpPersistence,
@@ -76,6 +79,19 @@ class Hub:
                                   daemon=True)
         thread.start()
         return thread
+
+    def process_now(self, staged: StagedAudio) -> CallResult:
+        """One call, outside a server (the CLI, the eval, the benchmarks): each runs in its own
+        event loop, and that loop's connections to remote stages are closed with it."""
+
+        async def once() -> CallResult:
+            try:
+                return await self.pipeline.process(staged)
+            finally:
+                if self.pool is not None:
+                    await self.pool.aclose()
+
+        return anyio.run(once)
 
     def close(self) -> None:
         self.parts.close()

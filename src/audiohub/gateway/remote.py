@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from pydantic import ValidationError
 from tenacity import (
     AsyncRetrying,
-    RetryError,
     retry_if_exception_type,
     stop_after_attempt,
     wait_exponential,
@@ -48,8 +48,10 @@ from audiohub.transcription.schemas import TranscribeResponse
 log = logging.getLogger("audiohub")
 
 _RETRY_STATUS = frozenset({502, 503, 504})
-# Transcribing an hour of audio takes minutes; SERVICE_TIMEOUT (30 s) is for the other stages.
+# Transcribing an hour of audio takes minutes, and an LLM analysis (chunks, retries, a re-ask)
+# can take several; SERVICE_TIMEOUT (30 s) is for the quick requests.
 TRANSCRIPTION_TIMEOUT = 1800.0
+ANALYSIS_TIMEOUT = 600.0
 
 
 class _Retryable(Exception):
@@ -82,6 +84,10 @@ class HttpPool:
             await client.aclose()
 
 
+class _Unavailable(_Retryable):
+    """A 503: the service said it cannot take the request now (it did not act on it)."""
+
+
 class ServiceClient:
     """Requests to one stage service over a shared, pooled httpx client."""
 
@@ -97,13 +103,15 @@ class ServiceClient:
 
     async def request(
         self, method: str, path: str, *, timeout: float | None = None,
-        body: Callable[[], dict[str, Any]] | None = None, **kw: Any,
+        body: Callable[[], dict[str, Any]] | None = None, idempotent: bool = True, **kw: Any,
     ) -> httpx.Response:
         """Send the request, retried by the seed's rule.
 
         Args:
             body: builds extra keyword arguments for httpx afresh for every attempt (a stream
                 that was half sent cannot be sent again).
+            idempotent: False for a request with an effect (storing a call): it is retried only
+                when it cannot have arrived (no connection) or the service said 503.
 
         Raises:
             StageError: the service answered 4xx or 500 (status and message passed on).
@@ -115,7 +123,10 @@ class ServiceClient:
             async for attempt in AsyncRetrying(
                 stop=stop_after_attempt(self.attempts),
                 wait=wait_exponential(multiplier=self.backoff),
-                retry=retry_if_exception_type((httpx.TransportError, _Retryable)),
+                reraise=True,
+                retry=retry_if_exception_type(
+                    (httpx.TransportError, _Retryable) if idempotent
+                    else (httpx.ConnectError, _Unavailable)),
                 before_sleep=lambda rs: log.warning(
                     "%s service: attempt %d failed (%s); retrying", self.stage,
                     rs.attempt_number, rs.outcome.exception() if rs.outcome else "?"),
@@ -125,12 +136,18 @@ class ServiceClient:
                     headers = {**self.headers, **extra.pop("headers", {})}
                     response = await self.pool.client().request(
                         method, url, headers=headers, **extra, **kw)
+                    if response.status_code == 503:
+                        raise _Unavailable(response)
                     if response.status_code in _RETRY_STATUS:
                         raise _Retryable(response)
-        except (httpx.TransportError, _Retryable, RetryError) as exc:
+        except (httpx.TransportError, _Retryable) as exc:
+            sent = not isinstance(exc, httpx.ConnectError | _Unavailable)
+            outcome = ("the call may or may not have been stored" if sent and not idempotent
+                       else "nothing was stored")
+            n = attempt.retry_state.attempt_number
             raise StageUnavailableError(
-                f"the {self.stage} service at {self.base_url} did not answer after "
-                f"{self.attempts} attempts ({type(exc).__name__}: {exc}); nothing was stored"
+                f"the {self.stage} service at {self.base_url} did not answer after {n} "
+                f"attempt{'s' if n > 1 else ''} ({type(exc).__name__}: {exc}); {outcome}"
             ) from exc
         if response.status_code >= 400:
             raise _stage_error(self.stage, response)
@@ -151,8 +168,10 @@ def _stage_error(stage: str, response: httpx.Response) -> StageError:
         error, detail = str(body["error"]), str(body["detail"])
     except (ValueError, KeyError, TypeError):
         error, detail = "stage_error", response.text[:500]
-    # A stage's own crash is a bad gateway from the client's point of view; 4xx pass unchanged.
-    status = 502 if response.status_code >= 500 else response.status_code
+    # A stage's own crash, or its refusing the gateway's token, is a bad gateway from the
+    # client's point of view; the client's own mistakes (other 4xx) pass unchanged.
+    status = 502 if response.status_code >= 500 or response.status_code in (401, 403) else (
+        response.status_code)
     return StageError(status, error, f"{stage} service: {detail}")
 
 
@@ -188,9 +207,13 @@ class HttpTranscription(_Remote):
 
 class HttpPrompts(_Remote):
     async def validate_and_generate(self, domain: str, category: str) -> CategorySpec | None:
-        pair = PairRequest(domain=domain, category=category)
+        try:
+            pair = PairRequest(domain=domain, category=category)
+        except ValidationError:
+            return None  # not a name the prompt service keeps: the general fallback applies
+        # Generating a prompt for a new pair is an LLM call.
         response = await self.client.request("POST", "/validate-and-generate",
-                                             json=pair.model_dump())
+                                             json=pair.model_dump(), timeout=ANALYSIS_TIMEOUT)
         return PromptResponse.model_validate_json(response.content).spec
 
 
@@ -204,7 +227,7 @@ class HttpExtraction(_Remote):
             custom_prompt=spec.prompt, transcript=transcript, classification=classification,
             spec=spec,
         )
-        response = await self.client.request("POST", "/extract",
+        response = await self.client.request("POST", "/extract", timeout=ANALYSIS_TIMEOUT,
                                              json=body.model_dump(mode="json"))
         return ExtractResponse.model_validate_json(response.content).result()
 
@@ -215,10 +238,12 @@ class HttpPersistence(_Remote):
         with audio.open("rb") as f:
             def body() -> dict[str, Any]:
                 f.seek(0)  # httpx streams the multipart body from the file, once per attempt
-                return {"data": {"record": record.model_dump_json()},
-                        "files": {"audio": (record.filename, f, "application/octet-stream")}}
+                return {"files": {
+                    "record": ("record.json", record.model_dump_json(), "application/json"),
+                    "audio": (record.filename, f, "application/octet-stream")}}
 
-            response = await self.client.request("POST", "/save", body=body)
+            # Not idempotent: a retry after a timeout could store the call twice.
+            response = await self.client.request("POST", "/save", body=body, idempotent=False)
         return SaveResponse.model_validate_json(response.content).call_id
 
     async def get(self, call_id: int) -> CallResult:

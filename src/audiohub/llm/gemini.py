@@ -194,15 +194,21 @@ class GeminiClient:
             raise LLMUnavailableError(
                 f"Gemini's Files API did not take the audio for model {self.model}: {exc}; "
                 "check GEMINI_BASE_URL and the network") from exc
-        deadline = time.monotonic() + self._processing_timeout
-        while file.state == types.FileState.PROCESSING and time.monotonic() < deadline:
-            time.sleep(self._poll)
-            file = self._client.files.get(name=file.name or "")
-        if file.state != types.FileState.ACTIVE:
-            error = file.error.message if file.error else "still processing"
-            raise LLMUnavailableError(
-                f"Gemini could not process the uploaded audio {file.name} "
-                f"(state {file.state}: {error}); check the recording's format")
+        try:
+            deadline = time.monotonic() + self._processing_timeout
+            while file.state == types.FileState.PROCESSING and time.monotonic() < deadline:
+                time.sleep(self._poll)
+                file = self._client.files.get(name=file.name or "")
+            if file.state != types.FileState.ACTIVE:
+                error = file.error.message if file.error else "still processing"
+                raise LLMUnavailableError(
+                    f"Gemini could not process the uploaded audio {file.name} "
+                    f"(state {file.state}: {error}); check the recording's format")
+        except BaseException:
+            # Not handed to the caller, so deleted here (a retry uploads afresh).
+            if file.name:
+                self._forget(file.name)
+            raise
         return file
 
     def _forget(self, name: str) -> None:

@@ -182,11 +182,16 @@ class OpenAICompatClient:
         )
 
     def health(self) -> str:
-        """One line: the server and whether it lists our model, or what failed."""
+        """One line: the server and whether it lists our model.
+
+        Raises:
+            LLMUnavailableError: the server does not answer, so /health reports it unhealthy.
+        """
         try:
             models = [m.id for m in self._client.models.list(timeout=10)]
         except openai.OpenAIError as exc:
-            return (f"openai: {self.server} GET /models failed ({type(exc).__name__}: {exc}); "
-                    "check OPENAI_BASE_URL and OPENAI_API_KEY")
+            raise LLMUnavailableError(
+                f"openai: {self.server} GET /models failed ({type(exc).__name__}: {exc}); "
+                "check OPENAI_BASE_URL and OPENAI_API_KEY") from exc
         listed = "listed" if self.model in models else f"not listed (has: {', '.join(models)})"
         return f"openai: {self.server} ok, model {self.model} {listed}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from anyio import to_thread
-from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Path, Query, Request, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
@@ -29,18 +29,25 @@ def _store(request: Request) -> SqlStore:
 @router.post("/save", response_model=SaveResponse)
 async def save(
     request: Request,
-    record: Annotated[str, Form(description="The analysed call (CallRecord) as JSON.")],
+    # A file part, not a form field: an hour's word timings are larger than the 1 MB a form
+    # field may hold.
+    record: Annotated[UploadFile, File(description="The analysed call (CallRecord) as JSON.")],
     audio: Annotated[UploadFile, File(description="The recording, raw bytes.")],
 ) -> SaveResponse:
     """Store the call, its domain data and its recording together, or nothing at all."""
     try:
-        call = CallRecord.model_validate_json(record)
+        call = CallRecord.model_validate_json(await record.read())
     except ValidationError as exc:
         raise InvalidInputError(f"record is not a valid CallRecord: {exc}") from exc
     settings: Settings = request.app.state.settings
     staged = await stage_upload(audio.file, audio.filename, settings.data_dir / "tmp",
                                 settings.max_upload_bytes)
     try:
+        # The store files recordings by their hash: it must be the hash of these bytes.
+        if staged.sha256 != call.audio_sha256:
+            raise InvalidInputError(
+                f"record.audio_sha256 {call.audio_sha256[:16]}... is not the sha256 of the "
+                f"uploaded audio ({staged.sha256[:16]}...)")
         call_id = await to_thread.run_sync(_store(request).save, call, staged.path)
     finally:
         staged.path.unlink(missing_ok=True)

@@ -15,6 +15,10 @@ from audiohub.errors import ConfigurationError, StageUnavailableError
 _SPECS = TypeAdapter(list[CategorySpec])
 
 
+class _Busy(Exception):
+    """502/503/504: retried like a connection error (the seed's rule)."""
+
+
 class HttpPromptStore:
     def __init__(self, base_url: str, settings: ServiceSettings, timeout: float) -> None:
         self.base_url = base_url
@@ -28,12 +32,14 @@ class HttpPromptStore:
             for attempt in Retrying(
                 stop=stop_after_attempt(self.attempts),
                 wait=wait_exponential(multiplier=self.backoff),
-                retry=retry_if_exception_type(httpx.TransportError),
+                retry=retry_if_exception_type((httpx.TransportError, _Busy)),
                 reraise=True,
             ):
                 with attempt:
                     response = self.http.get("/prompts")
-        except httpx.TransportError as exc:
+                    if response.status_code in (502, 503, 504):
+                        raise _Busy(f"HTTP {response.status_code}")
+        except (httpx.TransportError, _Busy) as exc:
             raise StageUnavailableError(
                 f"the prompt service at {self.base_url} did not answer after {self.attempts} "
                 f"attempts ({type(exc).__name__}: {exc})") from exc

@@ -6,6 +6,7 @@ call of that pair reads it from the store instead of generating again."""
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from typing import Protocol, runtime_checkable
 
@@ -14,6 +15,8 @@ from audiohub.llm.schemas import GeneratedSpec
 from audiohub.prompts.base import PromptStore
 
 log = logging.getLogger("audiohub")
+# Pairs the store may keep: what PairRequest accepts (never an empty or odd name).
+_NAME = re.compile(r"[A-Za-z0-9_\-]{1,100}")
 
 
 @runtime_checkable
@@ -38,7 +41,8 @@ class PromptGenerator:
 
     def validate_and_generate(self, domain: str, category: str) -> CategorySpec | None:
         spec = self.store.get(domain, category)
-        if spec is not None or self.author is None:
+        if spec is not None or self.author is None or not (_NAME.fullmatch(domain)
+                                                            and _NAME.fullmatch(category)):
             return spec
         with self._guard:
             lock = self._pairs.setdefault((domain, category), threading.Lock())

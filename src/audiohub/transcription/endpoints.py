@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from audiohub.api import health_report, require_service_token
 from audiohub.config import Settings
-from audiohub.errors import InvalidInputError, MissingFileError
+from audiohub.errors import InvalidInputError, MissingFileError, UploadTooLargeError
 from audiohub.gateway.pipeline import StagedAudio
 from audiohub.gateway.uploads import stage_bytes, stage_chunks, stage_upload
 from audiohub.transcription.schemas import HexAudio, TranscribeResponse
@@ -35,19 +35,25 @@ async def _stage(request: Request, settings: Settings) -> StagedAudio:
     tmp, limit = settings.data_dir / "tmp", settings.max_upload_bytes
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind == "application/json":
+        raw = bytearray()
+        async for block in request.stream():  # bounded even when sent without Content-Length
+            raw += block
+            if len(raw) > 2 * limit + 4096:
+                raise UploadTooLargeError(
+                    f"the hex-encoded file is larger than MAX_UPLOAD_MB ({limit / 1048576:g} MB)")
         try:
-            body = HexAudio.model_validate(json.loads(await request.body()))
+            body = HexAudio.model_validate(json.loads(raw))
             data = bytes.fromhex(body.file_bytes)
         except (ValueError, ValidationError, binascii.Error) as exc:
             raise InvalidInputError(
                 f'expected {{"file_bytes": "<hex>", "mime_type": "..."}}: {exc}') from exc
         return await to_thread.run_sync(stage_bytes, data, body.filename, tmp, limit)
     if kind == "multipart/form-data":
-        form = await request.form()
-        upload = form.get("file")
-        if upload is None or isinstance(upload, str):
-            raise MissingFileError("send the recording as multipart form field 'file'")
-        return await stage_upload(upload.file, upload.filename, tmp, limit)
+        async with request.form() as form:  # closes the spooled parts when done
+            upload = form.get("file")
+            if upload is None or isinstance(upload, str):
+                raise MissingFileError("send the recording as multipart form field 'file'")
+            return await stage_upload(upload.file, upload.filename, tmp, limit)
     return await stage_chunks(request.stream(), request.headers.get("x-filename"), tmp, limit)
 
 

@@ -180,7 +180,8 @@ class GeminiTranscriber:
                     text=seg.text.strip(), speaker=speaker,
                     words=interpolate_words(seg.text, start, end, speaker)))
             language = language or answer.get("language")
-            if n == 0 and answer.get("domain") and answer.get("category"):
+            # A name with nothing left after cleaning is no detection: the analyzer decides.
+            if n == 0 and _name(answer.get("domain", "")) and _name(answer.get("category", "")):
                 score = float(answer.get("confidence", 0.0))
                 detected = Classification(
                     domain=_name(answer["domain"]), category=_name(answer["category"]),
