@@ -104,6 +104,20 @@ class DatabaseSettings(BaseSettings):
     )
 
 
+class JobSettings(BaseSettings):
+    """Background jobs (POST /api/jobs) and their webhooks."""
+
+    model_config = SettingsConfigDict(**_ENV)
+
+    workers: int = Field(default=1, ge=1, le=64, validation_alias="WORKERS")
+    # Signs every webhook (HMAC-SHA256 of timestamp + body); unset, webhooks go unsigned.
+    webhook_secret: SecretStr | None = Field(default=None, validation_alias="WEBHOOK_SECRET")
+    webhook_attempts: int = Field(default=5, ge=1, le=20, validation_alias="WEBHOOK_ATTEMPTS")
+    webhook_backoff_seconds: float = Field(
+        default=2.0, ge=0, validation_alias="WEBHOOK_BACKOFF_SECONDS"
+    )
+
+
 StageName = Literal["transcription", "prompt", "extraction", "persistence"]
 STAGES: tuple[StageName, ...] = ("transcription", "prompt", "extraction", "persistence")
 
@@ -175,6 +189,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     services: ServiceSettings = Field(default_factory=ServiceSettings)
+    jobs: JobSettings = Field(default_factory=JobSettings)
 
     @model_validator(mode="after")
     def _supabase_needs_a_connection_string(self) -> Settings:

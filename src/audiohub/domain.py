@@ -267,6 +267,9 @@ class CallRecord(BaseModel):
     extraction: Extraction
     token_usage: TokenUsage
     prompt_version: int
+    # The job that analysed it, and the backends that did (see Pipeline.signature).
+    job_id: str | None = None
+    pipeline: str | None = None
 
 
 class DatabaseStatus(BaseModel):

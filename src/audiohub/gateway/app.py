@@ -13,6 +13,9 @@ from audiohub.api import new_app
 from audiohub.config import Settings
 from audiohub.gateway.endpoints import router
 from audiohub.gateway.hub import build_hub
+from audiohub.jobs.endpoints import router as jobs_router
+from audiohub.jobs.inprocess import InProcessQueue
+from audiohub.jobs.service import JobService
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -22,14 +25,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         hub = await to_thread.run_sync(build_hub, settings)
+        queue: InProcessQueue | None = None
         try:
             await to_thread.run_sync(hub.load_models)
             app.state.hub = hub
+            if "persistence" not in hub.remote:
+                queue = InProcessQueue(settings.jobs.workers)
+                jobs = JobService(hub, queue)
+                app.state.jobs = jobs
+                # Jobs a stop or crash left unfinished are queued again before new ones.
+                await to_thread.run_sync(jobs.recover)
+                queue.start(jobs.process)
             yield
         finally:
+            if queue is not None:
+                await to_thread.run_sync(queue.stop)
             await hub.aclose()
 
     app = new_app(settings, "Audio Magic Hub",
                   "Self-hosted call intelligence: the seed's API, offline by default.", lifespan)
     app.include_router(router)
+    app.include_router(jobs_router)
     return app

@@ -131,4 +131,17 @@ def build_hub(settings: Settings) -> Hub:
                                      if "persistence" in remote else LocalPersistence(parts.store))
     stages = Stages(transcription=transcription, prompts=prompts, extraction=extraction,
                     persistence=persistence)
-    return Hub(settings, parts, stages, Pipeline(stages), remote, pool)
+    return Hub(settings, parts, stages, Pipeline(stages, signature(settings)), remote, pool)
+
+
+def signature(settings: Settings) -> str:
+    """The backends and models that make a call: the same audio through the same signature
+    (and the same prompt version) gives the same answer, so a job may reuse it."""
+    model = settings.whisper.model if settings.transcriber == "whisper" else (
+        settings.llm.gemini_model)
+    analyzer: str = settings.analysis.analyzer
+    if analyzer == "openai":
+        analyzer += f":{settings.llm.openai_model}@{settings.llm.openai_base_url or 'openai'}"
+    elif analyzer == "gemini":
+        analyzer += f":{settings.llm.gemini_model}"
+    return f"{settings.transcriber}:{model}|{analyzer}"[:200]

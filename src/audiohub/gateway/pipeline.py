@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,20 +18,31 @@ class StagedAudio:
     path: Path
     sha256: str
     filename: str
+    # Set when a job runs the pipeline: stored with the call, so a redelivery finds it.
+    job_id: str | None = None
+
+
+Progress = Callable[[str], Awaitable[None]]
 
 
 class Pipeline:
-    def __init__(self, stages: Stages) -> None:
+    def __init__(self, stages: Stages, signature: str = "") -> None:
         self.stages = stages
+        # Which backends and models make the calls (stored with each; see Hub.signature).
+        self.signature = signature
 
-    async def process(self, audio: StagedAudio) -> CallResult:
+    async def process(self, audio: StagedAudio, progress: Progress | None = None) -> CallResult:
         """Transcribe, classify, extract and store one call; return the seed's output JSON.
 
         Nothing is stored unless every stage succeeded, and then the call, its domain data and
         its recording are stored together.
         """
         s = self.stages
+        if progress:
+            await progress("transcribing")
         stage1 = await s.transcription.transcribe(audio.path)
+        if progress:
+            await progress("analyzing")
         c = stage1.classification
         spec = await s.prompts.validate_and_generate(c.domain, c.category)
         if spec is None:
@@ -41,8 +53,11 @@ class Pipeline:
         record = CallRecord(
             filename=audio.filename, audio_sha256=audio.sha256, audio_format=stage1.audio_format,
             transcript=stage1.transcript, classification=c, extraction=extraction,
-            token_usage=usage, prompt_version=spec.version,
+            token_usage=usage, prompt_version=spec.version, job_id=audio.job_id,
+            pipeline=self.signature,
         )
+        if progress:
+            await progress("saving")
         call_id = await s.persistence.save(record, audio.path)
         return CallResult(
             filename=audio.filename,

@@ -35,6 +35,11 @@ class CallRow(Base):
     token_usage: Mapped[dict[str, Any]] = mapped_column(JSON)
     prompt_version: Mapped[int] = mapped_column(Integer)
     needs_review: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    # The job that stored it (unique: a redelivered job finds its call instead of adding one)
+    # and the backends that made it, so the same audio on the same pipeline is recognised.
+    job_id: Mapped[str | None] = mapped_column(String(32), nullable=True, unique=True,
+                                               index=True)
+    pipeline: Mapped[str | None] = mapped_column(String(200), nullable=True, index=True)
 
     domain_specific: Mapped[DomainSpecificRow] = relationship(
         back_populates="call", uselist=False, cascade="all, delete-orphan"

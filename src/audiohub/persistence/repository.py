@@ -45,6 +45,8 @@ class CallRepository:
             token_usage=record.token_usage.model_dump(),
             prompt_version=record.prompt_version,
             needs_review=x.general_metrics.needs_review,
+            job_id=record.job_id,
+            pipeline=record.pipeline,
         )
         row.domain_specific = DomainSpecificRow(
             domain=c.domain,
@@ -103,6 +105,21 @@ class CallRepository:
 
     def count(self) -> int:
         return self.session.scalar(select(func.count()).select_from(CallRow)) or 0
+
+    def of_job(self, job_id: str) -> int | None:
+        """The call a job stored, if it got that far."""
+        found: int | None = self.session.scalar(select(CallRow.id).where(CallRow.job_id == job_id))
+        return found
+
+    def latest_same(self, audio_sha256: str, pipeline: str) -> tuple[int, str, str, int] | None:
+        """The newest call of this recording made by this pipeline: (id, domain, category,
+        prompt version), so the caller can check the prompt is still the current one."""
+        row = self.session.execute(
+            select(CallRow.id, CallRow.domain, CallRow.category, CallRow.prompt_version)
+            .where(CallRow.audio_sha256 == audio_sha256, CallRow.pipeline == pipeline)
+            .order_by(CallRow.id.desc()).limit(1)
+        ).first()
+        return None if row is None else (row.id, row.domain, row.category, row.prompt_version)
 
     def stats(self) -> Stats:
         total, avg_duration, avg_sentiment = self.session.execute(

@@ -58,5 +58,13 @@ class SqlStore:
         with self.db.session() as session:
             return CallRepository(session).count()
 
+    def of_job(self, job_id: str) -> int | None:
+        with self.db.session() as session:
+            return CallRepository(session).of_job(job_id)
+
+    def latest_same(self, audio_sha256: str, pipeline: str) -> tuple[int, str, str, int] | None:
+        with self.db.session() as session:
+            return CallRepository(session).latest_same(audio_sha256, pipeline)
+
     def health(self) -> str:
         return self.db.ping()

@@ -1,0 +1,35 @@
+"""The jobs table: one row per accepted recording, from the 202 to done or failed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from audiohub.persistence.db import Base
+from audiohub.persistence.models import _now
+
+
+class JobRow(Base):
+    __tablename__ = "jobs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now, index=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now,
+                                                 onupdate=_now)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    audio_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    # The accepted recording, kept until the job ends (the persistence stage stores its own copy).
+    spool_path: Mapped[str] = mapped_column(String(1024))
+    webhook_url: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True, unique=True)
+    force: Mapped[bool] = mapped_column(Boolean, default=False)
+    call_id: Mapped[int | None] = mapped_column(
+        ForeignKey("calls.id", ondelete="SET NULL"), nullable=True)
+    deduplicated: Mapped[bool] = mapped_column(Boolean, default=False)
+    error: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    timings: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
+    webhook_attempts: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)

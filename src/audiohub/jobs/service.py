@@ -1,0 +1,206 @@
+"""Jobs: a recording accepted now (stored before the 202), analysed in the background, its
+status, timings and result kept, and a signed webhook sent when it ends.
+
+`process(job_id)` is the task every queue backend runs. It can be run again for the same job
+(a crash, a redelivery) without storing a second call: a finished job is left alone, and a call
+the job already stored is found by its job id.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from pathlib import Path
+from typing import BinaryIO
+
+import anyio
+from anyio import to_thread
+from sqlalchemy.exc import IntegrityError
+
+from audiohub.errors import AudioHubError, ConfigurationError, NotFoundError
+from audiohub.gateway.hub import Hub
+from audiohub.gateway.pipeline import StagedAudio
+from audiohub.gateway.uploads import stage_stream
+from audiohub.jobs.base import JobQueue
+from audiohub.jobs.models import JobRow
+from audiohub.jobs.repository import JobRepository, to_job
+from audiohub.jobs.schemas import UNFINISHED, Job, JobAccepted, JobPage
+from audiohub.jobs.webhooks import WebhookAttempt, check_webhook_url, deliver
+
+log = logging.getLogger("audiohub")
+
+
+class JobService:
+    def __init__(self, hub: Hub, queue: JobQueue) -> None:
+        if "persistence" in hub.remote:
+            # Jobs are kept in the gateway's database next to the calls they reference.
+            raise ConfigurationError(
+                "jobs need the persistence stage in the gateway's process: unset "
+                "PERSISTENCE_SERVICE_URL to use POST /api/jobs")
+        self.hub = hub
+        self.queue = queue
+        self.db = hub.parts.db
+        self.spool = hub.settings.data_dir / "jobs"
+
+    # --- accepting --------------------------------------------------------------------------
+
+    def submit(self, source: BinaryIO, filename: str | None, webhook_url: str | None = None,
+               idempotency_key: str | None = None, force: bool = False) -> JobAccepted:
+        """Store the recording and the job, then queue it. The same Idempotency-Key returns the
+        job it first made, whatever is sent with it."""
+        if webhook_url:
+            check_webhook_url(webhook_url)
+        if idempotency_key and (known := self._by_key(idempotency_key)) is not None:
+            return known
+        job_id = uuid.uuid4().hex
+        staged = stage_stream(source, filename, self.spool / "tmp",
+                              self.hub.settings.max_upload_bytes)
+        spool = self.spool / f"{job_id}{Path(staged.filename).suffix[:16]}"
+        staged.path.replace(spool)
+        row = JobRow(id=job_id, status="queued", filename=staged.filename,
+                     audio_sha256=staged.sha256, spool_path=str(spool), webhook_url=webhook_url,
+                     idempotency_key=idempotency_key, force=force, timings={},
+                     webhook_attempts=[])
+        try:
+            with self.db.session() as session:
+                JobRepository(session).add(row)
+        except IntegrityError:  # the same key, sent twice at once: the first one won
+            spool.unlink(missing_ok=True)
+            known = self._by_key(idempotency_key or "")
+            if known is None:
+                raise
+            return known
+        except BaseException:
+            spool.unlink(missing_ok=True)
+            raise
+        # Enqueued after the commit, by id only: a worker always finds the row.
+        self.queue.enqueue(job_id)
+        return JobAccepted(job_id=job_id, status="queued")
+
+    def _by_key(self, key: str) -> JobAccepted | None:
+        with self.db.session() as session:
+            row = JobRepository(session).by_key(key)
+            return None if row is None else JobAccepted(
+                job_id=row.id, status=row.status,  # type: ignore[arg-type]
+                deduplicated=row.deduplicated)
+
+    def recover(self) -> int:
+        """Queue again every job a stop or crash left unfinished; returns how many."""
+        with self.db.session() as session:
+            ids = JobRepository(session).unfinished(UNFINISHED)
+        for job_id in ids:
+            self.queue.enqueue(job_id)
+        return len(ids)
+
+    # --- reading ----------------------------------------------------------------------------
+
+    def get(self, job_id: str) -> Job:
+        with self.db.session() as session:
+            row = JobRepository(session).get(job_id)
+            if row is None:
+                raise NotFoundError(f"no job with id {job_id}")
+            job = to_job(row)
+        if job.status == "done" and job.call_id is not None:
+            job.result = self.hub.parts.store.get(job.call_id).output()
+        return job
+
+    def page(self, status: str | None, limit: int, offset: int) -> JobPage:
+        with self.db.session() as session:
+            total, rows = JobRepository(session).page(status, limit, offset)
+            return JobPage(total=total, items=[to_job(r) for r in rows])
+
+    # --- running ----------------------------------------------------------------------------
+
+    def process(self, job_id: str) -> None:
+        """Run one job to done or failed (the task of every queue backend)."""
+        with self.db.session() as session:
+            row = JobRepository(session).get(job_id)
+            if row is None or row.status in ("done", "failed"):
+                return
+            staged = StagedAudio(path=Path(row.spool_path), sha256=row.audio_sha256,
+                                 filename=row.filename, job_id=row.id)
+            force = row.force
+        store = self.hub.parts.store
+        try:
+            if (call_id := store.of_job(job_id)) is not None:  # stored before a crash
+                self._finish(job_id, "done", call_id=call_id)
+            elif not force and (same := self._same_call(staged.sha256)) is not None:
+                self._finish(job_id, "done", call_id=same, deduplicated=True)
+            else:
+                result = anyio.run(self._run, staged, job_id)
+                self._finish(job_id, "done", call_id=result)
+        except AudioHubError as exc:
+            self._finish(job_id, "failed", error={"error": exc.error, "detail": exc.detail})
+        except Exception as exc:  # the job must end either way; the log keeps the traceback
+            log.exception("job %s failed", job_id)
+            self._finish(job_id, "failed", error={
+                "error": "internal_error", "detail": f"{type(exc).__name__}: {exc}"})
+
+    async def _run(self, staged: StagedAudio, job_id: str) -> int:
+        timings: dict[str, float] = {}
+        current: list[tuple[str, float]] = []  # the stage under way and when it began
+
+        def close_stage() -> None:
+            if current:
+                stage, began = current.pop()
+                timings[stage] = round(time.monotonic() - began, 3)
+
+        async def progress(status: str) -> None:
+            close_stage()
+            current.append((status, time.monotonic()))
+            values: dict[str, object] = {"status": status, "timings": dict(timings)}
+            await to_thread.run_sync(self._update, job_id, values)
+
+        try:
+            result = await self.hub.pipeline.process(staged, progress)
+        finally:
+            if self.hub.pool is not None:
+                await self.hub.pool.aclose()
+        close_stage()
+        final: dict[str, object] = {"timings": dict(timings)}
+        await to_thread.run_sync(self._update, job_id, final)
+        call_id = result.database.call_id
+        assert call_id is not None
+        return call_id
+
+    def _same_call(self, sha256: str) -> int | None:
+        """A call of this recording by this pipeline whose prompt is still the current one."""
+        same = self.hub.parts.store.latest_same(sha256, self.hub.pipeline.signature)
+        if same is None:
+            return None
+        call_id, domain, category, version = same
+        spec = self.hub.parts.prompt_source.get(domain, category)
+        return call_id if spec is None or spec.version == version else None
+
+    def _update(self, job_id: str, values: dict[str, object]) -> None:
+        with self.db.session() as session:
+            JobRepository(session).update(job_id, **values)
+
+    def _finish(self, job_id: str, status: str, *, call_id: int | None = None,
+                deduplicated: bool = False, error: dict[str, str] | None = None) -> None:
+        self._update(job_id, {"status": status, "call_id": call_id,
+                              "deduplicated": deduplicated, "error": error})
+        job = self.get(job_id)
+        Path(self._spool_path(job_id)).unlink(missing_ok=True)
+        if job.webhook_url:
+            self._notify(job)
+
+    def _spool_path(self, job_id: str) -> str:
+        with self.db.session() as session:
+            row = JobRepository(session).get(job_id)
+            return row.spool_path if row else ""
+
+    def _notify(self, job: Job) -> None:
+        attempts: list[dict[str, object]] = []
+
+        def record(attempt: WebhookAttempt) -> None:
+            attempts.append(attempt.model_dump(mode="json"))
+            self._update(job.job_id, {"webhook_attempts": list(attempts)})
+
+        settings = self.hub.settings.jobs
+        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+        payload = {"event": f"job.{job.status}", "job": job.model_dump(mode="json")}
+        assert job.webhook_url is not None
+        deliver(job.webhook_url, payload, secret, attempts=settings.webhook_attempts,
+                backoff_s=settings.webhook_backoff_seconds, record=record)
