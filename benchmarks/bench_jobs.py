@@ -1,0 +1,94 @@
+"""The jobs issue's figures, measured side by side in one run on this machine.
+
+(a) 40 short calls as jobs through 1 worker and through 2 (in-process workers sharing one loaded
+    model), wall time of each and the speedup.
+(b) The queue's overhead per job: the same calls run directly (`Hub.process_now`) vs submitted
+    as jobs to one worker and waited for.
+
+    python benchmarks/bench_jobs.py [--calls 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from audiohub.config import Settings  # noqa: E402
+from audiohub.gateway.hub import Hub, build_hub  # noqa: E402
+from audiohub.gateway.uploads import stage_stream  # noqa: E402
+from audiohub.jobs.inprocess import InProcessQueue  # noqa: E402
+from audiohub.jobs.service import JobService  # noqa: E402
+
+FIXTURES = ROOT / "tests" / "fixtures" / "audio"
+CALLS = ["banking_card_block_16k.wav", "ecommerce_refund_16k.wav",
+         "healthcare_appointment_16k.wav", "healthcare_appointment.mp3"]
+
+
+def calls(n: int) -> list[Path]:
+    return [FIXTURES / CALLS[i % len(CALLS)] for i in range(n)]
+
+
+def as_jobs(hub: Hub, files: list[Path], workers: int) -> float:
+    queue = InProcessQueue(workers)
+    service = JobService(hub, queue)
+    started = time.perf_counter()
+    queue.start(service.process)
+    ids = []
+    for path in files:
+        with path.open("rb") as f:  # force: the same recording is analysed again, not reused
+            ids.append(service.submit(f, path.name, force=True).job_id)
+    while any(service.get(j).status not in ("done", "failed") for j in ids):
+        time.sleep(0.1)
+    elapsed = time.perf_counter() - started
+    queue.stop()
+    failed = [j for j in ids if service.get(j).status == "failed"]
+    if failed:
+        raise SystemExit(f"{len(failed)} jobs failed, e.g. {service.get(failed[0]).error}")
+    return elapsed
+
+
+def direct(hub: Hub, files: list[Path]) -> float:
+    started = time.perf_counter()
+    for path in files:
+        with path.open("rb") as f:
+            staged = stage_stream(f, path.name, hub.settings.data_dir / "tmp",
+                                  hub.settings.max_upload_bytes)
+        try:
+            hub.process_now(staged)
+        finally:
+            staged.path.unlink(missing_ok=True)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--calls", type=int, default=40)
+    args = parser.parse_args()
+    files = calls(args.calls)
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ.pop("DATABASE_URL", None)
+        hub = build_hub(Settings(AUDIOHUB_DATA_DIR=tmp))
+        hub.load_models()
+        direct(hub, files[:2])  # warm-up: first-call costs are not the queue's
+        one = as_jobs(hub, files, 1)
+        two = as_jobs(hub, files, 2)
+        print(f"(a) {len(files)} short calls as jobs: 1 worker {one:.1f} s, 2 workers {two:.1f} s "
+              f"-> speedup {one / two:.2f}x")
+        n = min(10, len(files))
+        plain = direct(hub, files[:n])
+        queued = as_jobs(hub, files[:n], 1)
+        print(f"(b) {n} calls: directly {plain:.1f} s, as jobs on 1 worker {queued:.1f} s -> "
+              f"{(queued - plain) / n * 1000:.0f} ms of queue overhead per job")
+        hub.close()
+
+
+if __name__ == "__main__":
+    main()
