@@ -4,8 +4,10 @@
     model), wall time of each and the speedup.
 (b) The queue's overhead per job: the same calls run directly (`Hub.process_now`) vs submitted
     as jobs to one worker and waited for.
+(c) With --long-minutes M: an M-minute recording submitted to a real `audiohub serve` as a job
+    with a webhook; prints when it is done and whether the webhook arrived correctly signed.
 
-    python benchmarks/bench_jobs.py [--calls 40]
+    python benchmarks/bench_jobs.py [--calls 40] [--long-minutes 60]
 """
 
 from __future__ import annotations
@@ -68,10 +70,62 @@ def direct(hub: Hub, files: list[Path]) -> float:
     return time.perf_counter() - started
 
 
+def long_job(minutes: float) -> None:
+    import threading
+
+    import httpx
+    import uvicorn
+    from benchmarks.bench_pipeline import long_call
+    from fastapi import FastAPI, Request
+    from tests.processes import Server, free_port
+
+    from audiohub.jobs.webhooks import SIGNATURE_HEADER, verify
+
+    got: list[tuple[str, bytes]] = []
+    receiver = FastAPI()
+
+    @receiver.post("/hook")
+    async def hook(request: Request) -> dict[str, bool]:
+        got.append((request.headers.get(SIGNATURE_HEADER, ""), await request.body()))
+        return {"ok": True}
+
+    port = free_port()
+    web = uvicorn.Server(uvicorn.Config(receiver, host="127.0.0.1", port=port, log_level="error"))
+    threading.Thread(target=web.run, daemon=True).start()
+    path = long_call(minutes)
+    with tempfile.TemporaryDirectory() as tmp:
+        server = Server("all", free_port(), {"AUDIOHUB_DATA_DIR": tmp, "WEBHOOK_SECRET": "bench"},
+                        Path(tmp) / "serve.log")
+        server.env.pop("DATABASE_URL", None)
+        server.start()
+        try:
+            started = time.perf_counter()
+            with path.open("rb") as f:
+                job = httpx.post(f"{server.url}/api/jobs", files={"file": (path.name, f)},
+                                 data={"webhook_url": f"http://127.0.0.1:{port}/hook"},
+                                 timeout=600).json()
+            accepted = time.perf_counter() - started
+            while not got:
+                time.sleep(1)
+            done = time.perf_counter() - started
+            status = httpx.get(f"{server.url}/api/jobs/{job['job_id']}").json()
+        finally:
+            server.stop()
+            web.should_exit = True
+    signature, body = got[0]
+    print(f"(c) a {minutes:g}-minute recording as a job: 202 after {accepted:.1f} s, "
+          f"{status['status']} after {done:.0f} s (timings {status['timings']}); webhook "
+          f"{'signed correctly' if verify(body, signature, 'bench') else 'NOT VERIFIED'}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--calls", type=int, default=40)
+    parser.add_argument("--long-minutes", type=float, default=0)
     args = parser.parse_args()
+    if args.long_minutes:
+        long_job(args.long_minutes)
+        return
     files = calls(args.calls)
     with tempfile.TemporaryDirectory() as tmp:
         os.environ.pop("DATABASE_URL", None)
