@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, cast
@@ -102,13 +105,45 @@ def _analyze_one(hub: Hub, path: Path) -> CallResult:
         staged.path.unlink(missing_ok=True)
 
 
+def _check_files(ctx: typer.Context, files: list[Path]) -> None:
+    """Without --jobs every argument must be a readable file, refused as Typer would."""
+    for f in files:
+        problem = ("does not exist" if not f.exists() else "is a directory" if f.is_dir()
+                   else "is not readable" if not os.access(f, os.R_OK) else None)
+        if problem:
+            raise typer.BadParameter(f"file {str(f)!r} {problem}.", ctx=ctx, param_hint="'files'")
+
+
 @app.command()
 def analyze(
-    files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, readable=True)],
+    ctx: typer.Context,
+    files: Annotated[list[Path], typer.Argument(
+        help="Audio files; with --jobs also directories (searched recursively) and quoted glob "
+             "patterns.", show_default=False)],
     as_json: Annotated[bool, typer.Option("--json", help="Print each result as JSON.")] = False,
     out: Annotated[Path | None, typer.Option(help="Write DIR/<file stem>.json per file.")] = None,
+    jobs: Annotated[bool, typer.Option(
+        "--jobs", help="Submit every file as a background job (deduplicated as POST /api/jobs "
+                       "is), show one progress bar and a summary table.")] = False,
+    workers: Annotated[int | None, typer.Option(
+        min=1, max=64, help="With --jobs: worker threads (default WORKERS, 1).")] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="With --jobs: analyse again a recording already stored.")] = False,
 ) -> None:
     """Analyse recordings and store them, exactly as POST /api/transcribe/ would."""
+    if not jobs:
+        if workers is not None or force:
+            console.print("[red]--workers and --force need --jobs[/red]")
+            raise typer.Exit(2)
+        _check_files(ctx, files)
+    else:
+        from audiohub.jobs.batch import expand_paths
+
+        try:
+            files = expand_paths(str(f) for f in files)
+        except AudioHubError as exc:
+            console.print(f"[red]{exc.detail}[/red]")
+            raise typer.Exit(2) from exc
     stems = [f.stem for f in files]
     if out is not None and len(set(stems)) != len(stems):
         console.print("[red]two files share a stem; their JSON would overwrite each other[/red]")
@@ -120,29 +155,125 @@ def analyze(
         hub.load_analyzer_in_background()
         if out is not None:
             out.mkdir(parents=True, exist_ok=True)
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                      TimeElapsedColumn(), console=console, disable=len(files) < 2) as progress:
-            task = progress.add_task("analysing", total=len(files))
-            for path in files:
-                try:
-                    result = _analyze_one(hub, path)
-                except AudioHubError as exc:
-                    failed += 1
-                    console.print(f"[red]{path}: {exc.error}:[/red] {exc.detail}")
-                else:
-                    text = json.dumps(result.output(), indent=2)
-                    if out is not None:
-                        (out / f"{path.stem}.json").write_text(text + "\n", encoding="utf-8")
-                    if as_json:
-                        typer.echo(text)
-                    elif out is None:
-                        console.print(f"{path}: call {result.database.call_id} "
-                                      f"{result.domain}/{result.category}")
-                progress.advance(task)
+        if jobs:
+            failed = _analyze_jobs(hub, files, workers or settings.jobs.workers, force, as_json,
+                                   out)
+        else:
+            failed = _analyze_now(hub, files, as_json, out)
     finally:
         hub.close()
     if failed:
         raise typer.Exit(1)
+
+
+def _progress(total: int) -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=console, disable=total < 2)
+
+
+def _analyze_now(hub: Hub, files: list[Path], as_json: bool, out: Path | None) -> int:
+    failed = 0
+    with _progress(len(files)) as progress:
+        task = progress.add_task("analysing", total=len(files))
+        for path in files:
+            try:
+                result = _analyze_one(hub, path)
+            except AudioHubError as exc:
+                failed += 1
+                console.print(f"[red]{path}: {exc.error}:[/red] {exc.detail}")
+            else:
+                text = json.dumps(result.output(), indent=2)
+                if out is not None:
+                    (out / f"{path.stem}.json").write_text(text + "\n", encoding="utf-8")
+                if as_json:
+                    typer.echo(text)
+                elif out is None:
+                    console.print(f"{path}: call {result.database.call_id} "
+                                  f"{result.domain}/{result.category}")
+            progress.advance(task)
+    return failed
+
+
+def _analyze_jobs(hub: Hub, files: list[Path], workers: int, force: bool, as_json: bool,
+                  out: Path | None) -> int:
+    """--jobs: every file a job; each result written or printed as it ends, then the table."""
+    from audiohub.jobs.batch import BatchItem, run_batch
+
+    with _progress(len(files)) as progress:
+        task = progress.add_task(f"analysing ({workers} workers)", total=len(files))
+
+        def done(item: BatchItem) -> None:
+            result = None if item.job is None else item.job.result
+            if result is not None:
+                text = json.dumps(result, indent=2)
+                if out is not None:
+                    (out / f"{item.path.stem}.json").write_text(text + "\n", encoding="utf-8")
+                if as_json:
+                    typer.echo(text)
+            progress.advance(task)
+
+        try:
+            items = run_batch(hub, files, workers, done, force=force)
+        except AudioHubError as exc:  # e.g. PERSISTENCE_SERVICE_URL set: no jobs table here
+            console.print(f"[red]{exc.error}:[/red] {exc.detail}")
+            raise typer.Exit(2) from exc
+    table = Table(title=f"{len(items)} files")
+    table.add_column("file", overflow="fold")
+    for col in ("status", "domain/category or error", "call", "deduplicated"):
+        table.add_column(col, overflow="fold")
+    for item in items:
+        job = item.job
+        error = item.error or (job.error if job else None)
+        if job is not None and job.status == "done" and job.result is not None:
+            what = f"{job.result['domain']}/{job.result['category']}"
+        else:
+            what = f"[red]{error.error}: {error.detail}[/red]" if error else ""
+        table.add_row(str(item.path), "refused" if job is None else job.status, what,
+                      "" if job is None or job.call_id is None else str(job.call_id),
+                      "yes" if job is not None and job.deduplicated else "")
+    console.print(table)
+    return sum(item.failed for item in items)
+
+
+class ExportFormat(StrEnum):
+    csv = "csv"
+    jsonl = "jsonl"
+
+
+def _since(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise typer.BadParameter(f"not an ISO date or time: {value!r}",
+                                 param_hint="--since") from exc
+
+
+@app.command()
+def export(
+    fmt: Annotated[ExportFormat, typer.Option("--format", help="csv: one row per call with a "
+                                              "field.<name> column per field; jsonl: one JSON "
+                                              "object per line.")] = ExportFormat.csv,
+    since: Annotated[str | None, typer.Option(
+        help="Only calls stored at or after this ISO date/time (UTC unless it says).")] = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", dir_okay=False, help="Write to FILE (UTF-8) instead of stdout.")] = None,
+) -> None:
+    """Write the stored calls with their fields, for spreadsheets and BI tools."""
+    from audiohub.persistence.export import export_calls
+
+    after = _since(since)
+    hub = build_hub(_settings())
+    try:
+        if out is None:
+            n = export_calls(hub.store, fmt.value, after, sys.stdout)
+        else:
+            with out.open("w", encoding="utf-8", newline="") as f:
+                n = export_calls(hub.store, fmt.value, after, f)
+    finally:
+        hub.close()
+    console.print(f"exported {n} call{'' if n == 1 else 's'}" + (f" to {out}" if out else ""))
 
 
 @app.command()

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -145,3 +149,27 @@ class CallRepository:
             average_duration_seconds=None if avg_duration is None else round(avg_duration, 2),
             average_sentiment=None if avg_sentiment is None else round(avg_sentiment, 4),
         )
+
+    def export_rows(self, since: datetime | None = None,
+                    until_id: int | None = None) -> Iterator[dict[str, Any]]:
+        """Calls oldest first (created at or after `since`, id at most `until_id`), streamed in
+        batches: the listed columns, the domain data and the summary and outcome of the
+        general metrics (the transcript, segments and evidence stay unread)."""
+        conditions = []
+        if since is not None:
+            conditions.append(CallRow.created_at >= since)
+        if until_id is not None:
+            conditions.append(CallRow.id <= until_id)
+        rows = self.session.execute(
+            select(CallRow.id, CallRow.created_at, CallRow.filename, CallRow.duration_seconds,
+                   CallRow.domain, CallRow.category, CallRow.sentiment_score,
+                   CallRow.needs_review, CallRow.general_metrics["summary"].as_string(),
+                   CallRow.general_metrics["call_outcome"].as_string(), DomainSpecificRow.data)
+            .outerjoin(DomainSpecificRow, DomainSpecificRow.call_id == CallRow.id)
+            .where(*conditions).order_by(CallRow.id)
+            .execution_options(yield_per=500)
+        )
+        for r in rows:
+            yield {"id": r[0], "created_at": r[1], "filename": r[2], "duration_seconds": r[3],
+                   "domain": r[4], "category": r[5], "sentiment": r[6], "needs_review": r[7],
+                   "summary": r[8], "call_outcome": r[9], "fields": dict(r[10] or {})}

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -65,6 +68,12 @@ class SqlStore:
     def latest_same(self, audio_sha256: str, pipeline: str) -> tuple[int, str, str, int] | None:
         with self.db.session() as session:
             return CallRepository(session).latest_same(audio_sha256, pipeline)
+
+    def export_rows(self, since: datetime | None = None,
+                    until_id: int | None = None) -> Iterator[dict[str, Any]]:
+        """`CallRepository.export_rows` in one read session, held open while rows are taken."""
+        with self.db.session() as session:
+            yield from CallRepository(session).export_rows(since, until_id)
 
     def health(self) -> str:
         return self.db.ping()
