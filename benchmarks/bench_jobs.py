@@ -47,11 +47,13 @@ def as_jobs(hub: Hub, files: list[Path], workers: int) -> float:
     for path in files:
         with path.open("rb") as f:  # force: the same recording is analysed again, not reused
             ids.append(service.submit(f, path.name, force=True).job_id)
-    while any(service.get(j).status not in ("done", "failed") for j in ids):
-        time.sleep(0.1)
+    waiting = set(ids)
+    while waiting:
+        waiting = {j for j in waiting if service.status(j) not in ("done", "failed")}
+        time.sleep(0.05)
     elapsed = time.perf_counter() - started
     queue.stop()
-    failed = [j for j in ids if service.get(j).status == "failed"]
+    failed = [j for j in ids if service.status(j) == "failed"]
     if failed:
         raise SystemExit(f"{len(failed)} jobs failed, e.g. {service.get(failed[0]).error}")
     return elapsed

@@ -105,6 +105,14 @@ class JobService:
             job.result = self.hub.parts.store.get(job.call_id).output()
         return job
 
+    def status(self, job_id: str) -> str:
+        """Only the status (no result read): for pollers."""
+        with self.db.session() as session:
+            row = JobRepository(session).get(job_id)
+            if row is None:
+                raise NotFoundError(f"no job with id {job_id}")
+            return row.status
+
     def page(self, status: str | None, limit: int, offset: int) -> JobPage:
         with self.db.session() as session:
             total, rows = JobRepository(session).page(status, limit, offset)
