@@ -22,6 +22,7 @@ from audiohub.domain import CallResult
 from audiohub.errors import AudioHubError
 from audiohub.gateway.hub import Hub, build_hub
 from audiohub.gateway.uploads import stage_stream
+from audiohub.jobs.worker_cli import worker
 
 app = typer.Typer(help="Audio Magic Hub: self-hosted call intelligence.", no_args_is_help=True)
 console = Console(stderr=True)
@@ -338,6 +339,9 @@ def evaluate(
               f"{report.category_accuracy:.3f}  field recall {report.field_recall:.3f}  "
               f"evidence errors {report.evidence_errors}")
 
+
+app.command(help="Run a Celery worker for jobs (CELERY_BROKER_URL): models loaded once.")(
+    worker)
 
 if __name__ == "__main__":
     app()

@@ -118,6 +118,22 @@ class JobSettings(BaseSettings):
     )
 
 
+class CelerySettings(BaseSettings):
+    """The Celery queue backend (CELERY_*); unset CELERY_BROKER_URL keeps the in-process one."""
+
+    model_config = SettingsConfigDict(**_ENV)
+
+    # redis://host:6379/0, or amqp://user:password@host:5672// for RabbitMQ.
+    broker_url: str | None = Field(default=None, validation_alias="CELERY_BROKER_URL")
+    # Seconds after which a message a worker took but never acknowledged (it was killed) is
+    # delivered again (Redis). Must exceed the longest job, or a running job is started twice.
+    visibility_timeout: int = Field(
+        default=3600, ge=1, validation_alias="CELERY_VISIBILITY_TIMEOUT"
+    )
+    # The queue the gateway publishes to and `audiohub worker` consumes by default.
+    queue: str = Field(default="audiohub", validation_alias="CELERY_QUEUE")
+
+
 StageName = Literal["transcription", "prompt", "extraction", "persistence"]
 STAGES: tuple[StageName, ...] = ("transcription", "prompt", "extraction", "persistence")
 
@@ -190,6 +206,7 @@ class Settings(BaseSettings):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     services: ServiceSettings = Field(default_factory=ServiceSettings)
     jobs: JobSettings = Field(default_factory=JobSettings)
+    celery: CelerySettings = Field(default_factory=CelerySettings)
 
     @model_validator(mode="after")
     def _supabase_needs_a_connection_string(self) -> Settings:

@@ -45,7 +45,8 @@ def compose_env(name: str) -> dict[str, Any]:
 
 
 def test_compose_names_every_service() -> None:
-    assert set(compose()["services"]) == {"postgres", *(s.name for s in SERVICES)}
+    assert set(compose()["services"]) == {"postgres", "redis", "worker",
+                                          *(s.name for s in SERVICES)}
 
 
 @per_service

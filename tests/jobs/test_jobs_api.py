@@ -16,7 +16,7 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 
-from audiohub.config import JobSettings, Settings
+from audiohub.config import CelerySettings, JobSettings, Settings
 from audiohub.gateway.app import create_app
 from audiohub.jobs.models import JobRow
 from audiohub.jobs.webhooks import SIGNATURE_HEADER, verify
@@ -148,3 +148,17 @@ def test_jobs_left_unfinished_by_a_stop_are_finished_after_the_restart(
         job = wait_done(client, "crashedjob")
         assert job["status"] == "done" and job["result"]["domain"] == "banking"
         assert client.get("/api/stats").json()["total_calls"] == 1
+
+
+def test_with_the_broker_down_a_job_is_refused_with_503_and_nothing_kept(
+    tmp_path: Path
+) -> None:
+    """CELERY_BROKER_URL set and Redis not answering: a clear 503, no job row, no spooled audio."""
+    settings = make_settings(tmp_path / "data", celery=CelerySettings(
+        CELERY_BROKER_URL=f"redis://127.0.0.1:{free_port()}/0"))
+    with TestClient(create_app(settings)) as client:
+        r = submit(client, headers={"Idempotency-Key": "k1"})
+        assert r.status_code == 503, r.text
+        assert "CELERY_BROKER_URL" in r.json()["detail"]
+        assert client.get("/api/jobs").json()["total"] == 0
+        assert not [p for p in (settings.data_dir / "jobs").rglob("*") if p.is_file()]

@@ -13,6 +13,7 @@ from audiohub.api import new_app
 from audiohub.config import Settings
 from audiohub.gateway.endpoints import router
 from audiohub.gateway.hub import build_hub
+from audiohub.jobs.celery_backend import CeleryQueue
 from audiohub.jobs.endpoints import router as jobs_router
 from audiohub.jobs.inprocess import InProcessQueue
 from audiohub.jobs.service import JobService
@@ -25,16 +26,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         hub = await to_thread.run_sync(build_hub, settings)
-        queue: InProcessQueue | None = None
+        queue: InProcessQueue | CeleryQueue | None = None
         try:
             await to_thread.run_sync(hub.load_models)
             app.state.hub = hub
             if "persistence" not in hub.remote:
-                queue = InProcessQueue(settings.jobs.workers)
+                if settings.celery.broker_url:
+                    queue = CeleryQueue(settings.celery)  # `audiohub worker` processes run them
+                else:
+                    queue = InProcessQueue(settings.jobs.workers)
                 jobs = JobService(hub, queue)
                 app.state.jobs = jobs
-                # Jobs a stop or crash left unfinished are queued again before new ones.
-                await to_thread.run_sync(jobs.recover)
+                if isinstance(queue, InProcessQueue):
+                    # Jobs a stop or crash left unfinished are queued again before new ones.
+                    # With Celery the broker keeps them, and redelivers a killed worker's job
+                    # after CELERY_VISIBILITY_TIMEOUT; re-queueing here would run them twice.
+                    await to_thread.run_sync(jobs.recover)
                 queue.start(jobs.process)
             yield
         finally:

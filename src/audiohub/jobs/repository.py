@@ -50,6 +50,11 @@ class JobRepository:
                                     .offset(offset))
         return total, list(rows)
 
+    def delete(self, job_id: str) -> None:
+        row = self.session.get(JobRow, job_id)
+        if row is not None:
+            self.session.delete(row)
+
     def update(self, job_id: str, **values: Any) -> None:
         row = self.session.get(JobRow, job_id)
         if row is not None:

@@ -75,7 +75,15 @@ class JobService:
             spool.unlink(missing_ok=True)
             raise
         # Enqueued after the commit, by id only: a worker always finds the row.
-        self.queue.enqueue(job_id)
+        try:
+            self.queue.enqueue(job_id)
+        except BaseException:
+            # Not queued (broker down): keep nothing, so no row waits forever for a worker and
+            # the same Idempotency-Key can be sent again.
+            with self.db.session() as session:
+                JobRepository(session).delete(job_id)
+            spool.unlink(missing_ok=True)
+            raise
         return JobAccepted(job_id=job_id, status="queued")
 
     def _by_key(self, key: str) -> JobAccepted | None:
