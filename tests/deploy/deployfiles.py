@@ -58,7 +58,8 @@ SERVICES = (
     Svc("persistence-service", "persistence", 8004, "PERSISTENCE_SERVICE_PORT"),
 )
 STAGE_SERVICES = tuple(s for s in SERVICES if s.name != "api-gateway")
-NEEDS_DATABASE = {"prompt-service", "persistence-service"}
+# The gateway too: its jobs live next to the calls (the workers, not a Svc here, as well).
+NEEDS_DATABASE = {"prompt-service", "persistence-service", "api-gateway"}
 
 per_service = pytest.mark.parametrize("svc", SERVICES, ids=[s.name for s in SERVICES])
 

@@ -30,7 +30,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             await to_thread.run_sync(hub.load_models)
             app.state.hub = hub
-            if "persistence" not in hub.remote:
+            # Jobs need the calls' database: local, or shared with the persistence service.
+            if "persistence" not in hub.remote or settings.database.url:
                 if settings.celery.broker_url:
                     queue = CeleryQueue(settings.celery)  # `audiohub worker` processes run them
                 else:

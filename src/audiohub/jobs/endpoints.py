@@ -19,8 +19,8 @@ def _jobs(request: Request) -> JobService:
     service: JobService | None = getattr(request.app.state, "jobs", None)
     if service is None:
         raise ConfigurationError(
-            "jobs need the persistence stage in the gateway's process: unset "
-            "PERSISTENCE_SERVICE_URL to use /api/jobs")
+            "jobs need the calls' database: set DATABASE_URL on the gateway (the one the "
+            "persistence service uses), or unset PERSISTENCE_SERVICE_URL")
     return service
 
 

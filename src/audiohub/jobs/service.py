@@ -33,11 +33,12 @@ log = logging.getLogger("audiohub")
 
 class JobService:
     def __init__(self, hub: Hub, queue: JobQueue) -> None:
-        if "persistence" in hub.remote:
-            # Jobs are kept in the gateway's database next to the calls they reference.
+        if "persistence" in hub.remote and hub.settings.database.url is None:
+            # Jobs live in the database the calls are stored in, next to the calls they
+            # reference: with a persistence service elsewhere, the gateway needs its DATABASE_URL.
             raise ConfigurationError(
-                "jobs need the persistence stage in the gateway's process: unset "
-                "PERSISTENCE_SERVICE_URL to use POST /api/jobs")
+                "jobs need the calls' database: set DATABASE_URL on the gateway (the one the "
+                "persistence service uses), or unset PERSISTENCE_SERVICE_URL")
         self.hub = hub
         self.queue = queue
         self.db = hub.parts.db
