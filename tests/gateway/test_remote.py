@@ -5,14 +5,12 @@ with scripted statuses: 502/503/504 and timeouts are retried (3 attempts, expone
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import anyio
 import pytest
-import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
@@ -20,7 +18,7 @@ from audiohub.config import ServiceSettings
 from audiohub.errors import StageError, StageUnavailableError
 from audiohub.gateway.remote import HttpPool, HttpTranscription, ServiceClient
 from tests.conftest import AUDIO
-from tests.processes import free_port
+from tests.processes import serve_in_thread
 
 
 class Script:
@@ -48,15 +46,8 @@ def scripted() -> Iterator[tuple[str, Script]]:
             return JSONResponse({"error": "scripted", "detail": f"status {status}"}, status)
         return JSONResponse({"ok": True})
 
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", script
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_in_thread(app) as url:
+        yield url, script
 
 
 def _client(url: str, **kw: object) -> ServiceClient:

@@ -5,14 +5,12 @@ stop, and announced by a signed webhook to a real receiver."""
 from __future__ import annotations
 
 import shutil
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 
@@ -22,7 +20,7 @@ from audiohub.jobs.models import JobRow
 from audiohub.jobs.webhooks import SIGNATURE_HEADER, verify
 from audiohub.persistence.db import Database
 from tests.conftest import AUDIO, make_settings
-from tests.processes import free_port
+from tests.processes import free_port, serve_in_thread
 
 CALL = AUDIO / "banking_card_block_16k.wav"
 SECRET = "whsec-test"
@@ -60,15 +58,8 @@ def receiver() -> Iterator[tuple[str, list[tuple[dict[str, str], bytes]]]]:
         got.append((dict(request.headers), await request.body()))
         return {"ok": True}
 
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/hook", got
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_in_thread(app) as url:
+        yield f"{url}/hook", got
 
 
 def test_a_job_is_accepted_at_once_and_ends_with_the_seed_output(

@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI, Request, Response
 
 from audiohub.errors import InvalidInputError
@@ -26,7 +24,7 @@ from audiohub.jobs.webhooks import (
     sign,
     verify,
 )
-from tests.processes import free_port
+from tests.processes import free_port, serve_in_thread
 
 SECRET = "whsec_test"
 JOB = {"event": "job.done", "id": "job_1", "status": "done", "result": {"text": "héllo"}}
@@ -58,15 +56,8 @@ def receiver_server() -> Iterator[tuple[str, Receiver]]:
         await asyncio.sleep(delay)
         return Response(b'{"ok":true}', status, media_type="application/json")
 
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/hook", receiver
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_in_thread(app) as url:
+        yield f"{url}/hook", receiver
 
 
 @pytest.fixture
