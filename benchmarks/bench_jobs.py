@@ -23,6 +23,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from fastapi import FastAPI, Request  # noqa: E402
+
 from audiohub.config import Settings  # noqa: E402
 from audiohub.gateway.hub import Hub, build_hub  # noqa: E402
 from audiohub.gateway.uploads import stage_stream  # noqa: E402
@@ -78,7 +80,6 @@ def long_job(minutes: float) -> None:
     import httpx
     import uvicorn
     from benchmarks.bench_pipeline import long_call
-    from fastapi import FastAPI, Request
     from tests.processes import Server, free_port
 
     from audiohub.jobs.webhooks import SIGNATURE_HEADER, verify
@@ -107,8 +108,10 @@ def long_job(minutes: float) -> None:
                                  data={"webhook_url": f"http://127.0.0.1:{port}/hook"},
                                  timeout=600).json()
             accepted = time.perf_counter() - started
-            while not got:
+            while not got:  # the webhook says when it is done
                 time.sleep(1)
+                if time.perf_counter() - started > 4 * 3600:
+                    raise SystemExit("no webhook after 4 hours")
             done = time.perf_counter() - started
             status = httpx.get(f"{server.url}/api/jobs/{job['job_id']}").json()
         finally:
