@@ -87,7 +87,6 @@ def bench_warm(path: Path) -> None:
 
     from audiohub.config import Settings
     from audiohub.gateway.hub import build_hub
-    from audiohub.gateway.uploads import stage_stream
 
     with tempfile.TemporaryDirectory() as tmp:
         hub = build_hub(Settings(data_dir=Path(tmp)))
@@ -100,10 +99,7 @@ def bench_warm(path: Path) -> None:
             list(segs)
 
         def full() -> None:
-            with path.open("rb") as f:
-                staged = stage_stream(f, path.name, Path(tmp) / "tmp", 1 << 40)
-            hub.process_now(staged)
-            staged.path.unlink()
+            hub.process_file(path, limit=1 << 40)
 
         timings: dict[str, list[float]] = {"bare": [], "full": []}
         for _ in range(2):  # interleaved so drift on a shared machine hits both alike

@@ -18,10 +18,8 @@ from rich.table import Table
 
 from audiohub.components import Components
 from audiohub.config import Settings, StageName
-from audiohub.domain import CallResult
 from audiohub.errors import AudioHubError
 from audiohub.gateway.hub import Hub, build_hub
-from audiohub.gateway.uploads import stage_stream
 from audiohub.jobs.worker_cli import worker
 
 app = typer.Typer(help="Audio Magic Hub: self-hosted call intelligence.", no_args_is_help=True)
@@ -96,16 +94,6 @@ def prepare_models() -> None:
     console.print(f"analyzer: {parts.analyzer.health()}")
 
 
-def _analyze_one(hub: Hub, path: Path) -> CallResult:
-    with path.open("rb") as f:
-        staged = stage_stream(f, path.name, hub.settings.data_dir / "tmp",
-                              hub.settings.max_upload_bytes)
-    try:
-        return hub.process_now(staged)
-    finally:
-        staged.path.unlink(missing_ok=True)
-
-
 def _check_files(ctx: typer.Context, files: list[Path]) -> None:
     """Without --jobs every argument must be a readable file, refused as Typer would."""
     for f in files:
@@ -178,7 +166,7 @@ def _analyze_now(hub: Hub, files: list[Path], as_json: bool, out: Path | None) -
         task = progress.add_task("analysing", total=len(files))
         for path in files:
             try:
-                result = _analyze_one(hub, path)
+                result = hub.process_file(path)
             except AudioHubError as exc:
                 failed += 1
                 console.print(f"[red]{path}: {exc.error}:[/red] {exc.detail}")

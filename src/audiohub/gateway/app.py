@@ -16,7 +16,7 @@ from audiohub.gateway.hub import build_hub
 from audiohub.jobs.celery_backend import CeleryQueue
 from audiohub.jobs.endpoints import router as jobs_router
 from audiohub.jobs.inprocess import InProcessQueue
-from audiohub.jobs.service import JobService
+from audiohub.jobs.service import JobService, jobs_available
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -30,8 +30,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             await to_thread.run_sync(hub.load_models)
             app.state.hub = hub
-            # Jobs need the calls' database: local, or shared with the persistence service.
-            if "persistence" not in hub.remote or settings.database.url:
+            if jobs_available(hub):
                 if settings.celery.broker_url:
                     queue = CeleryQueue(settings.celery)  # `audiohub worker` processes run them
                 else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import anyio
 
@@ -23,7 +24,7 @@ from audiohub.gateway.clients import (
     Stages,
     TranscriptionStage,
 )
-from audiohub.gateway.pipeline import Pipeline, StagedAudio
+from audiohub.gateway.pipeline import Pipeline, Progress, StagedAudio
 from audiohub.gateway.remote import (
     HttpExtraction,
     HttpPersistence,
@@ -32,6 +33,7 @@ from audiohub.gateway.remote import (
     HttpTranscription,
     ServiceClient,
 )
+from audiohub.gateway.uploads import stage_stream
 from audiohub.persistence.service import SqlStore
 from audiohub.prompts.service import SqlPromptStore
 from audiohub.transcription.base import Transcriber
@@ -80,18 +82,29 @@ class Hub:
         thread.start()
         return thread
 
-    def process_now(self, staged: StagedAudio) -> CallResult:
-        """One call, outside a server (the CLI, the eval, the benchmarks): each runs in its own
-        event loop, and that loop's connections to remote stages are closed with it."""
+    def process_now(self, staged: StagedAudio, progress: Progress | None = None) -> CallResult:
+        """One call, outside a server (the CLI, jobs, the eval, the benchmarks): each runs in its
+        own event loop, and that loop's connections to remote stages are closed with it."""
 
         async def once() -> CallResult:
             try:
-                return await self.pipeline.process(staged)
+                return await self.pipeline.process(staged, progress)
             finally:
                 if self.pool is not None:
                     await self.pool.aclose()
 
         return anyio.run(once)
+
+    def process_file(self, path: Path, limit: int | None = None) -> CallResult:
+        """A recording on local disk, staged exactly as an upload is (hashed; bounded by `limit`
+        bytes, MAX_UPLOAD_MB by default), processed, and the staged copy removed."""
+        with path.open("rb") as f:
+            staged = stage_stream(f, path.name, self.settings.data_dir / "tmp",
+                                  limit or self.settings.max_upload_bytes)
+        try:
+            return self.process_now(staged)
+        finally:
+            staged.path.unlink(missing_ok=True)
 
     def close(self) -> None:
         self.parts.close()

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 
 from audiohub.errors import ConfigurationError, MissingFileError
 from audiohub.jobs.schemas import Job, JobAccepted, JobPage, JobStatus
-from audiohub.jobs.service import JobService
+from audiohub.jobs.service import JOBS_NEED_DATABASE, JobService
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"])
 
@@ -18,9 +18,7 @@ router = APIRouter(prefix="/api/jobs", tags=["jobs"])
 def _jobs(request: Request) -> JobService:
     service: JobService | None = getattr(request.app.state, "jobs", None)
     if service is None:
-        raise ConfigurationError(
-            "jobs need the calls' database: set DATABASE_URL on the gateway (the one the "
-            "persistence service uses), or unset PERSISTENCE_SERVICE_URL")
+        raise ConfigurationError(JOBS_NEED_DATABASE)
     return service
 
 

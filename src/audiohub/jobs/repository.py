@@ -55,8 +55,9 @@ class JobRepository:
         if row is not None:
             self.session.delete(row)
 
-    def update(self, job_id: str, **values: Any) -> None:
+    def update(self, job_id: str, **values: Any) -> JobRow | None:
         row = self.session.get(JobRow, job_id)
         if row is not None:
             for key, value in values.items():
                 setattr(row, key, value)
+        return row

@@ -14,7 +14,6 @@ import uuid
 from pathlib import Path
 from typing import BinaryIO
 
-import anyio
 from anyio import to_thread
 from sqlalchemy.exc import IntegrityError
 
@@ -30,15 +29,20 @@ from audiohub.jobs.webhooks import WebhookAttempt, check_webhook_url, deliver
 
 log = logging.getLogger("audiohub")
 
+JOBS_NEED_DATABASE = ("jobs need the calls' database: set DATABASE_URL on the gateway (the one "
+                      "the persistence service uses), or unset PERSISTENCE_SERVICE_URL")
+
+
+def jobs_available(hub: Hub) -> bool:
+    """Jobs live in the database the calls are stored in, next to the calls they reference:
+    this process's own, or, with a persistence service elsewhere, the one DATABASE_URL shares."""
+    return "persistence" not in hub.remote or bool(hub.settings.database.url)
+
 
 class JobService:
     def __init__(self, hub: Hub, queue: JobQueue) -> None:
-        if "persistence" in hub.remote and hub.settings.database.url is None:
-            # Jobs live in the database the calls are stored in, next to the calls they
-            # reference: with a persistence service elsewhere, the gateway needs its DATABASE_URL.
-            raise ConfigurationError(
-                "jobs need the calls' database: set DATABASE_URL on the gateway (the one the "
-                "persistence service uses), or unset PERSISTENCE_SERVICE_URL")
+        if not jobs_available(hub):
+            raise ConfigurationError(JOBS_NEED_DATABASE)
         self.hub = hub
         self.queue = queue
         self.db = hub.parts.db
@@ -145,7 +149,7 @@ class JobService:
             elif not force and (same := self._same_call(staged.sha256)) is not None:
                 self._finish(job_id, "done", call_id=same, deduplicated=True)
             else:
-                result = anyio.run(self._run, staged, job_id)
+                result = self._run(staged, job_id)
                 self._finish(job_id, "done", call_id=result)
         except AudioHubError as exc:
             self._finish(job_id, "failed", error={"error": exc.error, "detail": exc.detail})
@@ -154,7 +158,8 @@ class JobService:
             self._finish(job_id, "failed", error={
                 "error": "internal_error", "detail": f"{type(exc).__name__}: {exc}"})
 
-    async def _run(self, staged: StagedAudio, job_id: str) -> int:
+    def _run(self, staged: StagedAudio, job_id: str) -> int:
+        """The pipeline, with the job's status and per-stage seconds kept as it goes."""
         timings: dict[str, float] = {}
         current: list[tuple[str, float]] = []  # the stage under way and when it began
 
@@ -169,14 +174,9 @@ class JobService:
             values: dict[str, object] = {"status": status, "timings": dict(timings)}
             await to_thread.run_sync(self._update, job_id, values)
 
-        try:
-            result = await self.hub.pipeline.process(staged, progress)
-        finally:
-            if self.hub.pool is not None:
-                await self.hub.pool.aclose()
+        result = self.hub.process_now(staged, progress)
         close_stage()
-        final: dict[str, object] = {"timings": dict(timings)}
-        await to_thread.run_sync(self._update, job_id, final)
+        self._update(job_id, {"timings": dict(timings)})
         call_id = result.database.call_id
         assert call_id is not None
         return call_id
@@ -196,17 +196,14 @@ class JobService:
 
     def _finish(self, job_id: str, status: str, *, call_id: int | None = None,
                 deduplicated: bool = False, error: dict[str, str] | None = None) -> None:
-        self._update(job_id, {"status": status, "call_id": call_id,
-                              "deduplicated": deduplicated, "error": error})
-        job = self.get(job_id)
-        Path(self._spool_path(job_id)).unlink(missing_ok=True)
-        if job.webhook_url:
-            self._notify(job)
-
-    def _spool_path(self, job_id: str) -> str:
         with self.db.session() as session:
-            row = JobRepository(session).get(job_id)
-            return row.spool_path if row else ""
+            row = JobRepository(session).update(job_id, status=status, call_id=call_id,
+                                                deduplicated=deduplicated, error=error)
+            spool, webhook = (row.spool_path, row.webhook_url) if row else (None, None)
+        if spool:
+            Path(spool).unlink(missing_ok=True)
+        if webhook:  # the job as GET /api/jobs/{id} shows it, result included
+            self._notify(self.get(job_id))
 
     def _notify(self, job: Job) -> None:
         attempts: list[dict[str, object]] = []
