@@ -27,7 +27,6 @@ from fastapi import FastAPI, Request  # noqa: E402
 
 from audiohub.config import Settings  # noqa: E402
 from audiohub.gateway.hub import Hub, build_hub  # noqa: E402
-from audiohub.gateway.uploads import stage_stream  # noqa: E402
 from audiohub.jobs.inprocess import InProcessQueue  # noqa: E402
 from audiohub.jobs.service import JobService  # noqa: E402
 
@@ -64,23 +63,14 @@ def as_jobs(hub: Hub, files: list[Path], workers: int) -> float:
 def direct(hub: Hub, files: list[Path]) -> float:
     started = time.perf_counter()
     for path in files:
-        with path.open("rb") as f:
-            staged = stage_stream(f, path.name, hub.settings.data_dir / "tmp",
-                                  hub.settings.max_upload_bytes)
-        try:
-            hub.process_now(staged)
-        finally:
-            staged.path.unlink(missing_ok=True)
+        hub.process_file(path)
     return time.perf_counter() - started
 
 
 def long_job(minutes: float) -> None:
-    import threading
-
     import httpx
-    import uvicorn
     from benchmarks.bench_pipeline import long_call
-    from tests.processes import Server, free_port
+    from tests.processes import one_process, serve_in_thread
 
     from audiohub.jobs.webhooks import SIGNATURE_HEADER, verify
 
@@ -92,31 +82,20 @@ def long_job(minutes: float) -> None:
         got.append((request.headers.get(SIGNATURE_HEADER, ""), await request.body()))
         return {"ok": True}
 
-    port = free_port()
-    web = uvicorn.Server(uvicorn.Config(receiver, host="127.0.0.1", port=port, log_level="error"))
-    threading.Thread(target=web.run, daemon=True).start()
     path = long_call(minutes)
-    with tempfile.TemporaryDirectory() as tmp:
-        server = Server("all", free_port(), {"AUDIOHUB_DATA_DIR": tmp, "WEBHOOK_SECRET": "bench"},
-                        Path(tmp) / "serve.log")
-        server.env.pop("DATABASE_URL", None)
-        server.start()
-        try:
-            started = time.perf_counter()
-            with path.open("rb") as f:
-                job = httpx.post(f"{server.url}/api/jobs", files={"file": (path.name, f)},
-                                 data={"webhook_url": f"http://127.0.0.1:{port}/hook"},
-                                 timeout=600).json()
-            accepted = time.perf_counter() - started
-            while not got:  # the webhook says when it is done
-                time.sleep(1)
-                if time.perf_counter() - started > 4 * 3600:
-                    raise SystemExit("no webhook after 4 hours")
-            done = time.perf_counter() - started
-            status = httpx.get(f"{server.url}/api/jobs/{job['job_id']}").json()
-        finally:
-            server.stop()
-            web.should_exit = True
+    with tempfile.TemporaryDirectory() as tmp, serve_in_thread(receiver) as hook_url, \
+            one_process(Path(tmp), Path(tmp) / "serve.log", WEBHOOK_SECRET="bench") as url:
+        started = time.perf_counter()
+        with path.open("rb") as f:
+            job = httpx.post(f"{url}/api/jobs", files={"file": (path.name, f)},
+                             data={"webhook_url": f"{hook_url}/hook"}, timeout=600).json()
+        accepted = time.perf_counter() - started
+        while not got:  # the webhook says when it is done
+            time.sleep(1)
+            if time.perf_counter() - started > 4 * 3600:
+                raise SystemExit("no webhook after 4 hours")
+        done = time.perf_counter() - started
+        status = httpx.get(f"{url}/api/jobs/{job['job_id']}").json()
     signature, body = got[0]
     print(f"(c) a {minutes:g}-minute recording as a job: 202 after {accepted:.1f} s, "
           f"{status['status']} after {done:.0f} s (timings {status['timings']}); webhook "

@@ -31,20 +31,9 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from benchmarks.bench_pipeline import OUT, long_call  # noqa: E402
-from tests.processes import Server, free_port, start_five  # noqa: E402
+from tests.processes import Server, free_port, one_process, start_five  # noqa: E402
 
 TOKEN = "bench-token"
-
-
-@contextlib.contextmanager
-def one_process(root: Path) -> Iterator[str]:
-    server = Server("all", free_port(), {"AUDIOHUB_DATA_DIR": str(root / "all")},
-                    root / "all.log")
-    server.env.pop("DATABASE_URL", None)
-    try:
-        yield server.start().url
-    finally:
-        server.stop()
 
 
 @contextlib.contextmanager
@@ -76,7 +65,7 @@ def bench_topologies(call: Path, runs: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         for run in range(runs):
-            with one_process(root) as url:
+            with one_process(root / "all", root / "all.log") as url:
                 if run == 0:
                     post_call(url, call)  # page cache and first-request costs, not measured
                 one.append(post_call(url, call))

@@ -36,6 +36,13 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
 
 
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """AUDIOHUB_DATA_DIR for code that reads its settings from the environment (the CLI)."""
+    monkeypatch.setenv("AUDIOHUB_DATA_DIR", str(tmp_path / "data"))
+    return tmp_path / "data"
+
+
 @pytest.fixture(scope="session")
 def manifest() -> dict[str, Any]:
     data: dict[str, Any] = json.loads((AUDIO / "calls.json").read_text())

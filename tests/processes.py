@@ -102,3 +102,15 @@ def serve_in_thread(app: ASGIApp) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@contextlib.contextmanager
+def one_process(data_dir: Path, log: Path, timeout: float = 120, **env: str) -> Iterator[str]:
+    """`audiohub serve all` on its embedded defaults (SQLite in `data_dir`, whatever
+    DATABASE_URL the caller's environment has); yields its URL, stops it afterwards."""
+    server = Server("all", free_port(), {"AUDIOHUB_DATA_DIR": str(data_dir), **env}, log)
+    server.env.pop("DATABASE_URL", None)
+    try:
+        yield server.start(timeout).url
+    finally:
+        server.stop()

@@ -15,12 +15,6 @@ from tests.conftest import AUDIO
 runner = CliRunner()
 
 
-@pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("AUDIOHUB_DATA_DIR", str(tmp_path / "data"))
-    return tmp_path / "data"
-
-
 def test_analyze_writes_one_json_per_file_and_stores_them(data_dir: Path, tmp_path: Path) -> None:
     files = [AUDIO / "banking_card_block_16k.wav", AUDIO / "ecommerce_refund_16k.wav"]
     out = tmp_path / "out"

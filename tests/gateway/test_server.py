@@ -9,18 +9,13 @@ import httpx
 import pytest
 
 from tests.conftest import AUDIO
-from tests.processes import Server, free_port
+from tests.processes import one_process
 
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[str]:
-    env = {"AUDIOHUB_DATA_DIR": str(tmp_path / "data")}
-    proc = Server("all", free_port(), env, tmp_path / "server.log")
-    proc.env.pop("DATABASE_URL", None)
-    try:
-        yield proc.start(timeout=60).url
-    finally:
-        proc.stop()
+    with one_process(tmp_path / "data", tmp_path / "server.log", timeout=60) as url:
+        yield url
 
 
 def test_readme_curl_against_a_real_server(server: str) -> None:

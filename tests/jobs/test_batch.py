@@ -21,12 +21,6 @@ REFUND = AUDIO / "ecommerce_refund_16k.wav"
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("AUDIOHUB_DATA_DIR", str(tmp_path / "data"))
-    return tmp_path / "data"
-
-
-@pytest.fixture
 def calls_dir(tmp_path: Path) -> Path:
     """Three recordings, two of them the same audio under different names, and a non-audio file."""
     d = tmp_path / "calls"

@@ -82,12 +82,6 @@ def test_since_selects_by_creation_time(store: SqlStore) -> None:
     assert list(csv.reader(io.StringIO(only_header, newline=""))) == [list(COLUMNS)]
 
 
-@pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("AUDIOHUB_DATA_DIR", str(tmp_path / "data"))
-    return tmp_path / "data"
-
-
 def test_export_command_on_calls_the_pipeline_stored(data_dir: Path, tmp_path: Path) -> None:
     files = [AUDIO / "banking_card_block_16k.wav", AUDIO / "ecommerce_refund_16k.wav"]
     r = runner.invoke(app, ["analyze", *map(str, files), "--json"])
