@@ -130,8 +130,13 @@ class CelerySettings(BaseSettings):
     visibility_timeout: int = Field(
         default=3600, ge=1, validation_alias="CELERY_VISIBILITY_TIMEOUT"
     )
-    # The queue the gateway publishes to and `audiohub worker` consumes by default.
-    queue: str = Field(default="audiohub", validation_alias="CELERY_QUEUE")
+    # A job is two tasks on two queues, so transcription can run on GPU hosts and analysis
+    # elsewhere: the gateway publishes to the first, a transcription worker hands over to the
+    # second. `audiohub worker` consumes both unless told --queues.
+    transcription_queue: str = Field(
+        default="transcription", min_length=1, validation_alias="CELERY_TRANSCRIPTION_QUEUE")
+    analysis_queue: str = Field(
+        default="analysis", min_length=1, validation_alias="CELERY_ANALYSIS_QUEUE")
 
 
 StageName = Literal["transcription", "prompt", "extraction", "persistence"]

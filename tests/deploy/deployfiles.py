@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 import pytest
 
@@ -58,10 +58,26 @@ SERVICES = (
     Svc("persistence-service", "persistence", 8004, "PERSISTENCE_SERVICE_PORT"),
 )
 STAGE_SERVICES = tuple(s for s in SERVICES if s.name != "api-gateway")
-# The gateway too: its jobs live next to the calls (the workers, not a Svc here, as well).
+# The gateway too: its jobs live next to the calls (the WORKERS below, not Svcs, as well).
 NEEDS_DATABASE = {"prompt-service", "persistence-service", "api-gateway"}
 
 per_service = pytest.mark.parametrize("svc", SERVICES, ids=[s.name for s in SERVICES])
+
+
+class Worker(NamedTuple):
+    """An `audiohub worker --queues <its half's queue>` service: one half of every job."""
+
+    name: str
+    half: Literal["transcription", "analysis"]
+
+    @property
+    def loads_whisper(self) -> bool:
+        return self.half == "transcription"
+
+
+WORKERS = (Worker("transcription-worker", "transcription"), Worker("analysis-worker", "analysis"))
+
+per_worker = pytest.mark.parametrize("wk", WORKERS, ids=[w.name for w in WORKERS])
 
 
 def other_port_vars(svc: Svc) -> set[str]:

@@ -20,6 +20,7 @@ from tests.deploy.deployfiles import (
     ROOT,
     SERVICES,
     STAGE_SERVICES,
+    WORKERS,
     Svc,
     assert_hub_reads,
     other_port_vars,
@@ -45,7 +46,7 @@ def compose_env(name: str) -> dict[str, Any]:
 
 
 def test_compose_names_every_service() -> None:
-    assert set(compose()["services"]) == {"postgres", "redis", "worker",
+    assert set(compose()["services"]) == {"postgres", "redis", *(w.name for w in WORKERS),
                                           *(s.name for s in SERVICES)}
 
 

@@ -1,6 +1,8 @@
 """The Celery queue backend against the machine's Redis and PostgreSQL, with real `audiohub
-worker` processes: a job is run by a worker; a worker killed mid-transcription loses nothing (the
-job is redelivered and ends with exactly one call); an unreachable broker refuses the job."""
+worker` processes: a job is run by a worker; its two halves run on workers of two queues; a
+worker killed mid-transcription loses nothing (the job is redelivered and ends with exactly one
+call); an unreachable broker refuses the job, or fails it clearly when it is the analysis that
+cannot be queued."""
 
 from __future__ import annotations
 
@@ -26,7 +28,14 @@ import redis
 from audiohub.config import Settings
 from audiohub.errors import BackendUnavailableError
 from audiohub.gateway.hub import build_hub
-from audiohub.jobs.celery_backend import CeleryQueue, CelerySettings
+from audiohub.jobs.celery_backend import (
+    ANALYZE,
+    TRANSCRIBE,
+    CeleryQueue,
+    CelerySettings,
+    make_celery,
+    release_worker,
+)
 from audiohub.jobs.service import JobService
 from tests.conftest import AUDIO, make_settings
 from tests.processes import free_port
@@ -53,8 +62,10 @@ def broker() -> str:
 
 @pytest.fixture
 def celery(broker: str) -> CelerySettings:
+    run = uuid.uuid4().hex[:8]
     return CelerySettings(CELERY_BROKER_URL=broker, CELERY_VISIBILITY_TIMEOUT=VISIBILITY_TIMEOUT,
-                          CELERY_QUEUE=f"audiohub-test-{uuid.uuid4().hex[:8]}")
+                          CELERY_TRANSCRIPTION_QUEUE=f"transcription-{run}",
+                          CELERY_ANALYSIS_QUEUE=f"analysis-{run}")
 
 
 @pytest.fixture
@@ -78,15 +89,18 @@ def gateway(settings: Settings, celery: CelerySettings) -> Iterator[JobService]:
 class Worker:
     """One `audiohub worker` process (solo pool: the process that runs the job)."""
 
-    def __init__(self, settings: Settings, celery: CelerySettings, log: Path) -> None:
+    def __init__(self, settings: Settings, celery: CelerySettings, log: Path,
+                 queues: str | None = None) -> None:
         self.log = log
+        self.args = ["--queues", queues] if queues else []
         self.env = {
             **os.environ, "HF_HUB_OFFLINE": "1",
             "AUDIOHUB_DATA_DIR": str(settings.data_dir),
             "DATABASE_URL": settings.database.url or "",
             "CELERY_BROKER_URL": celery.broker_url or "",
             "CELERY_VISIBILITY_TIMEOUT": str(celery.visibility_timeout),
-            "CELERY_QUEUE": celery.queue,
+            "CELERY_TRANSCRIPTION_QUEUE": celery.transcription_queue,
+            "CELERY_ANALYSIS_QUEUE": celery.analysis_queue,
         }
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -94,7 +108,7 @@ class Worker:
         offset = self.log.stat().st_size if self.log.exists() else 0
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "audiohub.jobs.worker_cli"],
+                [sys.executable, "-m", "audiohub.jobs.worker_cli", *self.args],
                 env=self.env, stdout=out, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -156,6 +170,11 @@ def wait_status(pg_url: str, job_id: str, wanted: set[str], timeout: float,
                          f"{log.read_text()[-3000:]}")
 
 
+def ran(task: str, log: str) -> bool:
+    """Whether a worker's log shows it running `task` (not only listing it in its banner)."""
+    return f"Task {task}[" in log
+
+
 def long_call(seconds: float = 45) -> bytes:
     """A WAV of the 16 kHz fixtures one after another, repeated to about `seconds`."""
     parts = sorted(AUDIO.glob("*_16k.wav"))
@@ -192,8 +211,68 @@ def test_a_job_is_run_by_a_worker_and_its_result_stored(
     assert (job.result["domain"], job.result["category"]) == ("banking", "card_block")
     assert calls_of(pg_url, accepted.job_id) == 1
     assert not list((settings.data_dir / "jobs").glob("*.wav"))  # the spool is emptied
-    # The model was loaded once, before the first job, in the process that runs the jobs.
-    assert log.read_text().count("hub built, models loaded") == 1
+    # The models were loaded once, before the first job, in the process that runs the jobs.
+    assert log.read_text().count("models loaded for transcription and analysis") == 1
+
+
+def test_the_two_halves_of_a_job_run_on_workers_of_two_queues(
+    gateway: JobService, settings: Settings, celery: CelerySettings, pg_url: str,
+    workers: list[Worker], tmp_path: Path,
+) -> None:
+    """Transcription here, analysis there: a transcription worker keeps the transcript on the
+    job and queues the rest; the job waits there until an analysis worker takes it."""
+    t_log, a_log = tmp_path / "transcription.log", tmp_path / "analysis.log"
+    workers.append(Worker(settings, celery, t_log, queues=celery.transcription_queue).start())
+    with CALL.open("rb") as f:
+        accepted = gateway.submit(f, CALL.name)
+    job_id = accepted.job_id
+    assert wait_status(pg_url, job_id, {"analyzing", "failed"}, 120, t_log) == "analyzing"
+    # Handed over: the transcript is kept on the job, its analysis waits in the other queue.
+    deadline = time.monotonic() + 30
+    while redis.Redis.from_url(celery.broker_url or "").llen(celery.analysis_queue) != 1:
+        assert time.monotonic() < deadline, t_log.read_text()[-3000:]
+        time.sleep(0.1)
+    with psycopg.connect(pg_url) as conn:
+        row = conn.execute("SELECT transcription->'classification'->>'category' FROM jobs "
+                           "WHERE id = %s", (job_id,)).fetchone()
+    assert row is not None and row[0] == "card_block"
+    assert calls_of(pg_url, job_id) == 0
+    time.sleep(1)
+    assert job_status(pg_url, job_id) == "analyzing"  # no worker of that queue yet
+
+    workers.append(Worker(settings, celery, a_log, queues=celery.analysis_queue).start())
+    assert wait_status(pg_url, job_id, {"done", "failed"}, 120, a_log) == "done"
+    job = gateway.get(job_id)
+    assert job.result is not None and job.result["category"] == "card_block"
+    assert {"transcribing", "analyzing", "saving"} <= job.timings.keys()
+    assert calls_of(pg_url, job_id) == 1
+    t_text, a_text = t_log.read_text(), a_log.read_text()
+    # (Each worker's banner lists both tasks; the ones it ran are logged "Task <name>[<id>]".)
+    assert ran(TRANSCRIBE, t_text) and not ran(ANALYZE, t_text)
+    assert ran(ANALYZE, a_text) and not ran(TRANSCRIBE, a_text)
+    # Each loaded only its half's models: Whisper stays off the analysis host.
+    assert "models loaded for transcription\n" in t_text
+    assert "models loaded for analysis\n" in a_text
+
+
+def test_an_analysis_that_cannot_be_queued_fails_the_job_with_the_reason(
+    gateway: JobService, settings: Settings, pg_url: str,
+) -> None:
+    """The broker goes away between the halves: the job ends failed, saying so, with no call."""
+    with CALL.open("rb") as f:
+        job_id = gateway.submit(f, CALL.name).job_id
+    closed = CelerySettings(CELERY_BROKER_URL=f"redis://127.0.0.1:{free_port()}/0")
+    app = make_celery(settings, closed)
+    try:
+        app.tasks[TRANSCRIBE].run(job_id)  # the task a transcription worker runs, run here
+    finally:
+        release_worker()  # the worker this process became for the call
+    job = gateway.get(job_id)
+    assert job.status == "failed" and job.error is not None
+    assert job.error.error == "backend_unavailable"
+    assert "analysis could not be queued" in job.error.detail
+    assert calls_of(pg_url, job_id) == 0
+    assert not list((settings.data_dir / "jobs").glob("*.wav"))
 
 
 def test_a_worker_killed_mid_transcription_loses_nothing_and_stores_one_call(
@@ -218,7 +297,7 @@ def test_a_worker_killed_mid_transcription_loses_nothing_and_stores_one_call(
     assert status == "done", gateway.get(accepted.job_id)
     assert calls_of(pg_url, accepted.job_id) == 1
     assert gateway.get(accepted.job_id).call_id is not None
-    assert "audiohub.jobs.process" in second_log.read_text()
+    assert ran(TRANSCRIBE, second_log.read_text()) and ran(ANALYZE, second_log.read_text())
 
 
 def test_an_unreachable_broker_refuses_the_job_with_a_clear_message(broker: str) -> None:
@@ -306,7 +385,8 @@ def test_a_broker_that_goes_away_after_working_refuses_the_next_job(broker: str)
     parts = urlsplit(broker)
     proxy = Proxy((parts.hostname or "127.0.0.1", parts.port or 6379))
     url = f"redis://127.0.0.1:{proxy.port}{parts.path}"
-    queue = CeleryQueue(CelerySettings(CELERY_BROKER_URL=url, CELERY_QUEUE="audiohub-gone"))
+    queue = CeleryQueue(CelerySettings(CELERY_BROKER_URL=url,
+                                            CELERY_TRANSCRIPTION_QUEUE="audiohub-gone"))
     try:
         queue.enqueue("a" * 32)  # connected and published
         assert redis.Redis.from_url(broker).llen("audiohub-gone") == 1

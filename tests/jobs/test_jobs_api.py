@@ -16,7 +16,10 @@ from fastapi.testclient import TestClient
 
 from audiohub.config import CelerySettings, JobSettings, Settings
 from audiohub.gateway.app import create_app
+from audiohub.gateway.hub import build_hub
+from audiohub.jobs.inprocess import InProcessQueue
 from audiohub.jobs.models import JobRow
+from audiohub.jobs.service import JobService
 from audiohub.jobs.webhooks import SIGNATURE_HEADER, verify
 from audiohub.persistence.db import Database
 from tests.conftest import AUDIO, make_settings
@@ -139,6 +142,37 @@ def test_jobs_left_unfinished_by_a_stop_are_finished_after_the_restart(
         job = wait_done(client, "crashedjob")
         assert job["status"] == "done" and job["result"]["domain"] == "banking"
         assert client.get("/api/stats").json()["total_calls"] == 1
+
+
+def test_a_job_whose_transcription_was_kept_goes_on_from_it_after_a_restart(
+    settings: Settings
+) -> None:
+    """A crash between the two halves: the restart analyses the kept transcription instead of
+    transcribing again."""
+    with TestClient(create_app(settings)):
+        pass  # migrates the database
+    hub = build_hub(settings)
+    try:
+        jobs = JobService(hub, InProcessQueue(workers=0))  # queued, never run: the crash
+        with CALL.open("rb") as f:
+            job_id = jobs.submit(f, CALL.name).job_id
+        assert jobs.transcribe(job_id) is True
+        half = jobs.get(job_id)
+        assert half.status == "analyzing" and half.call_id is None
+        transcribed_in = half.timings["transcribing"]
+    finally:
+        hub.close()
+    with TestClient(create_app(settings)) as client:
+        job = wait_done(client, job_id)
+    assert job["status"] == "done", job
+    assert job["timings"]["transcribing"] == transcribed_in  # not transcribed a second time
+    assert {"analyzing", "saving"} <= job["timings"].keys()
+    assert job["result"]["category"] == "card_block"
+    db = Database(settings.database_url)
+    with db.session() as session:
+        row = session.get(JobRow, job_id)
+        assert row is not None and row.transcription is None  # not kept past the job's end
+    db.engine.dispose()
 
 
 def test_with_the_broker_down_a_job_is_refused_with_503_and_nothing_kept(

@@ -4,14 +4,16 @@ stage runs elsewhere. The API server, the CLI, the eval and the benchmarks all s
 from __future__ import annotations
 
 import threading
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import anyio
 
 from audiohub.components import Components
 from audiohub.config import STAGES, Settings, StageName
-from audiohub.domain import CallResult
+from audiohub.domain import CallResult, TranscriptionResult
 from audiohub.extraction.base import Analyzer
 from audiohub.gateway.clients import (
     ExtractionStage,
@@ -37,6 +39,8 @@ from audiohub.gateway.uploads import stage_stream
 from audiohub.persistence.service import SqlStore
 from audiohub.prompts.service import SqlPromptStore
 from audiohub.transcription.base import Transcriber
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -65,11 +69,13 @@ class Hub:
     def analyzer(self) -> Analyzer:
         return self.parts.analyzer
 
-    def load_models(self) -> None:
-        """Load, once at start, the models of the stages that run in this process."""
-        if "transcription" not in self.remote:
+    def load_models(self, transcription: bool = True, analysis: bool = True) -> None:
+        """Load, once at start, the models of the stages that run in this process: all of them,
+        or a queue worker's share (transcription classifies too, so it needs the analyzer)."""
+        if transcription and "transcription" not in self.remote:
             self.parts.transcriber.load()
-        if not {"transcription", "extraction"} <= self.remote:
+        if (transcription and "transcription" not in self.remote) or (
+                analysis and "extraction" not in self.remote):
             self.parts.analyzer.load()
 
     def load_analyzer_in_background(self) -> threading.Thread:
@@ -82,13 +88,26 @@ class Hub:
         thread.start()
         return thread
 
-    def process_now(self, staged: StagedAudio, progress: Progress | None = None) -> CallResult:
-        """One call, outside a server (the CLI, jobs, the eval, the benchmarks): each runs in its
-        own event loop, and that loop's connections to remote stages are closed with it."""
+    def process_now(self, staged: StagedAudio, progress: Progress | None = None,
+                    transcribed: TranscriptionResult | None = None) -> CallResult:
+        """One call, outside a server (the CLI, jobs, the eval, the benchmarks), from the start
+        or, given its `transcribed` first half, from the analysis on."""
+        if transcribed is None:
+            return self._run(lambda: self.pipeline.process(staged, progress))
+        return self._run(lambda: self.pipeline.complete(staged, transcribed, progress))
 
-        async def once() -> CallResult:
+    def transcribe_now(self, staged: StagedAudio,
+                       progress: Progress | None = None) -> TranscriptionResult:
+        """Only the first half of a call (a transcription queue's worker)."""
+        return self._run(lambda: self.pipeline.transcribe(staged, progress))
+
+    def _run(self, work: Callable[[], Awaitable[T]]) -> T:
+        """Each call outside a server runs in its own event loop, and that loop's connections to
+        remote stages are closed with it."""
+
+        async def once() -> T:
             try:
-                return await self.pipeline.process(staged, progress)
+                return await work()
             finally:
                 if self.pool is not None:
                     await self.pool.aclose()

@@ -6,7 +6,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from audiohub.domain import CallRecord, CallResult, DatabaseStatus, TokenUsage
+from audiohub.domain import (
+    CallRecord,
+    CallResult,
+    DatabaseStatus,
+    TokenUsage,
+    TranscriptionResult,
+)
 from audiohub.gateway.clients import Stages
 from audiohub.prompts.library import fallback_spec
 
@@ -32,15 +38,25 @@ class Pipeline:
         self.signature = signature
 
     async def process(self, audio: StagedAudio, progress: Progress | None = None) -> CallResult:
-        """Transcribe, classify, extract and store one call; return the seed's output JSON.
+        """Transcribe, classify, extract and store one call; return the seed's output JSON."""
+        return await self.complete(audio, await self.transcribe(audio, progress), progress)
+
+    async def transcribe(self, audio: StagedAudio,
+                         progress: Progress | None = None) -> TranscriptionResult:
+        """The first half (the seed's stage 1): text, word timings, domain and category. A job
+        queue may hand the result to another worker for `complete`."""
+        if progress:
+            await progress("transcribing")
+        return await self.stages.transcription.transcribe(audio.path)
+
+    async def complete(self, audio: StagedAudio, stage1: TranscriptionResult,
+                       progress: Progress | None = None) -> CallResult:
+        """The second half: the prompt, extraction, and storing the call.
 
         Nothing is stored unless every stage succeeded, and then the call, its domain data and
         its recording are stored together.
         """
         s = self.stages
-        if progress:
-            await progress("transcribing")
-        stage1 = await s.transcription.transcribe(audio.path)
         if progress:
             await progress("analyzing")
         c = stage1.classification

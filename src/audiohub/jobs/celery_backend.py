@@ -1,14 +1,18 @@
 """The distributed queue: Celery over Redis (or RabbitMQ), set by CELERY_BROKER_URL.
 
-The gateway only publishes `audiohub.jobs.process(job_id)` (`CeleryQueue`); `audiohub worker`
-processes run it. Each worker process builds its Hub and JobService once, models loaded, and
-runs the same `JobService.process(job_id)` as the in-process queue.
+A job is two tasks on two queues, so transcription can run on GPU hosts and analysis elsewhere:
+the gateway publishes `audiohub.jobs.transcribe(job_id)` to CELERY_TRANSCRIPTION_QUEUE; the worker
+that runs it keeps the transcription on the job row and publishes `audiohub.jobs.analyze(job_id)`
+to CELERY_ANALYSIS_QUEUE, where a worker runs the rest (`JobService.process`, the in-process
+queue's task too). `audiohub worker` processes run them; each builds its Hub and JobService once,
+with the models of the queues it consumes loaded.
 
 A job survives a killed worker: messages are acknowledged only after the task returns
 (`task_acks_late`), a pool child that dies has its message requeued
 (`task_reject_on_worker_lost`), and a message a vanished worker held becomes visible again after
-CELERY_VISIBILITY_TIMEOUT seconds (Redis). The task may therefore run twice for one job:
-`process` leaves a finished job alone and finds a call the job already stored by its job id.
+CELERY_VISIBILITY_TIMEOUT seconds (Redis). A task may therefore run twice for one job: a finished
+job is left alone, a kept transcription is not made again, and a call the job already stored is
+found by its job id.
 """
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from audiohub.config import CelerySettings, Settings
@@ -26,7 +31,8 @@ from audiohub.jobs.service import JobService
 
 log = logging.getLogger("audiohub")
 
-TASK = "audiohub.jobs.process"
+TRANSCRIBE = "audiohub.jobs.transcribe"
+ANALYZE = "audiohub.jobs.analyze"
 
 
 def _require_broker(celery: CelerySettings) -> str:
@@ -36,33 +42,72 @@ def _require_broker(celery: CelerySettings) -> str:
     return celery.broker_url
 
 
+@dataclass(frozen=True)
+class Roles:
+    """Which halves of a job a worker runs, from the queues it consumes: it loads only their
+    models (the transcription half classifies too, so it needs the analyzer as well)."""
+
+    transcription: bool = True
+    analysis: bool = True
+
+    @classmethod
+    def of(cls, queues: Iterable[str], celery: CelerySettings) -> Roles:
+        names = set(queues)
+        roles = cls(celery.transcription_queue in names, celery.analysis_queue in names)
+        return roles if roles.transcription or roles.analysis else cls()
+
+
 # --- the worker's one JobService per process ------------------------------------------------
 
+@dataclass(frozen=True)
+class _Worker:
+    service: JobService
+    queue: CeleryQueue
+
+
 _lock = threading.Lock()
-_built: dict[int, JobService] = {}  # pid -> JobService: a forked pool child builds its own
+_built: dict[int, _Worker] = {}  # pid -> its worker: a forked pool child builds its own
 
 
-def worker_service(settings: Settings, celery: CelerySettings) -> JobService:
+def worker_service(settings: Settings, celery: CelerySettings,
+                   roles: Roles = Roles()) -> JobService:
     """This process's JobService (hub built and models loaded on the first call only)."""
+    return _worker(settings, celery, roles).service
+
+
+def _worker(settings: Settings, celery: CelerySettings, roles: Roles) -> _Worker:
     pid = os.getpid()
     with _lock:
-        service = _built.get(pid)
-        if service is None:
+        built = _built.get(pid)
+        if built is None:
             hub = build_hub(settings)
+            queue = CeleryQueue(celery)
             try:
-                hub.load_models()
-                service = JobService(hub, CeleryQueue(celery))
+                hub.load_models(transcription=roles.transcription, analysis=roles.analysis)
+                built = _Worker(JobService(hub, queue), queue)
             except BaseException:
                 hub.close()
                 raise
             _built.clear()  # a parent's service, inherited by fork, is not ours to use
-            _built[pid] = service
-            log.info("worker %s: hub built, models loaded", pid)
-        return service
+            _built[pid] = built
+            halves = [name for name, on in (("transcription", roles.transcription),
+                                            ("analysis", roles.analysis)) if on]
+            log.info("worker %s: hub built, models loaded for %s", pid, " and ".join(halves))
+        return built
 
 
-def make_celery(settings: Settings, celery: CelerySettings | None = None) -> Any:
-    """The Celery app for these settings, with `audiohub.jobs.process` registered."""
+def release_worker() -> None:
+    """Close this process's hub and broker connections (a worker's warm shutdown)."""
+    with _lock:
+        for built in _built.values():
+            built.queue.stop()
+            built.service.hub.close()
+        _built.clear()
+
+
+def make_celery(settings: Settings, celery: CelerySettings | None = None,
+                roles: Roles = Roles()) -> Any:
+    """The Celery app for these settings, with both halves of a job registered as tasks."""
     celery = celery or settings.celery
     from celery import Celery
 
@@ -72,7 +117,7 @@ def make_celery(settings: Settings, celery: CelerySettings | None = None) -> Any
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
         broker_transport_options={"visibility_timeout": celery.visibility_timeout},
-        task_default_queue=celery.queue,
+        task_default_queue=celery.transcription_queue,
         task_ignore_result=True,
         task_serializer="json",
         accept_content=["json"],
@@ -80,19 +125,29 @@ def make_celery(settings: Settings, celery: CelerySettings | None = None) -> Any
         broker_connection_timeout=5,
     )
 
-    def process(job_id: str) -> None:
-        worker_service(settings, celery).process(job_id)
+    def transcribe(job_id: str) -> None:
+        worker = _worker(settings, celery, roles)
+        if worker.service.transcribe(job_id):
+            try:
+                worker.queue.enqueue_analysis(job_id)
+            except BackendUnavailableError as exc:
+                # The transcription stays kept, but no worker will be told to go on: say so.
+                worker.service.fail(job_id, exc)
 
-    app.task(name=TASK, ignore_result=True)(process)
+    def analyze(job_id: str) -> None:
+        _worker(settings, celery, roles).service.process(job_id)
+
+    app.task(name=TRANSCRIBE, ignore_result=True)(transcribe)
+    app.task(name=ANALYZE, ignore_result=True)(analyze)
     return app
 
 
 class CeleryQueue:
-    """`JobQueue` for the gateway: publishes job ids; Celery workers run them."""
+    """`JobQueue` for the gateway (publishes job ids; Celery workers run them), and the
+    transcription workers' handover to the analysis queue."""
 
     def __init__(self, celery: CelerySettings, app: Any = None) -> None:
         self.settings = celery
-        self.queue = celery.queue
         self._app = app
         self._app_lock = threading.Lock()
 
@@ -103,27 +158,36 @@ class CeleryQueue:
 
                 app = Celery("audiohub", broker=_require_broker(self.settings),
                              set_as_current=False)
-                app.conf.update(broker_connection_timeout=5, task_default_queue=self.queue,
+                app.conf.update(broker_connection_timeout=5,
+                                task_default_queue=self.settings.transcription_queue,
                                 broker_transport_options={
                                     "visibility_timeout": self.settings.visibility_timeout})
                 self._app = app
             return self._app
 
     def enqueue(self, job_id: str) -> None:
+        self._send(TRANSCRIBE, self.settings.transcription_queue, job_id,
+                   "the job was not accepted, try again later")
+
+    def enqueue_analysis(self, job_id: str) -> None:
+        self._send(ANALYZE, self.settings.analysis_queue, job_id,
+                   "the job's analysis could not be queued; submit the recording again")
+
+    def _send(self, task: str, queue: str, job_id: str, consequence: str) -> None:
         from kombu.exceptions import OperationalError
 
         try:
             self._celery().send_task(
-                TASK, args=[job_id], queue=self.queue, ignore_result=True,
+                task, args=[job_id], queue=queue, ignore_result=True,
                 retry=True, retry_policy={"max_retries": 2, "interval_start": 0,
                                           "interval_step": 0.5, "interval_max": 1})
         except (OperationalError, OSError) as exc:
             raise BackendUnavailableError(
                 f"the job queue's broker (CELERY_BROKER_URL={_redacted(self.settings)}) is not "
-                f"reachable: {exc}; the job was not accepted, try again later") from exc
+                f"reachable: {exc}; {consequence}") from exc
 
     def start(self, task: Callable[[str], None]) -> None:
-        """Nothing to run in the gateway: `audiohub worker` processes run the task."""
+        """Nothing to run in the gateway: `audiohub worker` processes run the tasks."""
 
     def stop(self) -> None:
         """Release the broker connections."""

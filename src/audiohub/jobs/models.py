@@ -33,3 +33,7 @@ class JobRow(Base):
     error: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     timings: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
     webhook_attempts: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # The first half of the call (a TranscriptionResult), kept from the moment it is done until
+    # the job ends: the analysis runs from it on another worker, or after a crash, without
+    # transcribing again.
+    transcription: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)

@@ -1,9 +1,11 @@
 """Jobs: a recording accepted now (stored before the 202), analysed in the background, its
 status, timings and result kept, and a signed webhook sent when it ends.
 
-`process(job_id)` is the task every queue backend runs. It can be run again for the same job
-(a crash, a redelivery) without storing a second call: a finished job is left alone, and a call
-the job already stored is found by its job id.
+`process(job_id)` is the task every queue backend runs; Celery splits it in two queues, running
+`transcribe(job_id)` first, which keeps the transcription on the job for `process` to go on from.
+Either can be run again for the same job (a crash, a redelivery) without storing a second call:
+a finished job is left alone, a kept transcription is not made again, and a call the job already
+stored is found by its job id.
 """
 
 from __future__ import annotations
@@ -11,12 +13,16 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 from anyio import to_thread
 from sqlalchemy.exc import IntegrityError
 
+from audiohub.domain import TranscriptionResult
 from audiohub.errors import AudioHubError, ConfigurationError, NotFoundError
 from audiohub.gateway.hub import Hub
 from audiohub.gateway.pipeline import StagedAudio
@@ -134,49 +140,86 @@ class JobService:
     # --- running ----------------------------------------------------------------------------
 
     def process(self, job_id: str) -> None:
-        """Run one job to done or failed (the task of every queue backend)."""
+        """Run one job to done or failed: the in-process queue's task, and the Celery analysis
+        task. A job whose transcription is kept (another worker made it, or a crash came after
+        it) goes on from there."""
+        job = self._open(job_id)
+        if job is None:
+            return
+        with self._failing(job_id):
+            if not self._settled(job_id, job):
+                stage1 = job.transcribed or self._transcribe(job_id, job)
+                self._finish(job_id, "done", call_id=self._complete(job_id, job, stage1))
+
+    def transcribe(self, job_id: str) -> bool:
+        """Only the first half (the Celery transcription task): transcribe, keep the result on
+        the job, and say whether the job now waits for its analysis (`process`). False when it
+        has ended instead: done before, deduplicated, or failed."""
+        job = self._open(job_id)
+        if job is None:
+            return False
+        if job.transcribed is not None:  # a redelivery after the transcription was kept
+            return True
+        with self._failing(job_id):
+            if self._settled(job_id, job):
+                return False
+            self._transcribe(job_id, job)
+            return True
+        return False  # failed, and the job says why
+
+    def fail(self, job_id: str, error: AudioHubError) -> None:
+        """End a job that cannot go on (its analysis could not be queued)."""
+        self._finish(job_id, "failed", error={"error": error.error, "detail": error.detail})
+
+    def _open(self, job_id: str) -> _OpenJob | None:
+        """The job to work on, or None when there is none or it has ended."""
         with self.db.session() as session:
             row = JobRepository(session).get(job_id)
             if row is None or row.status in ("done", "failed"):
-                return
-            staged = StagedAudio(path=Path(row.spool_path), sha256=row.audio_sha256,
-                                 filename=row.filename, job_id=row.id)
-            force = row.force
-        store = self.hub.parts.store
+                return None
+            return _OpenJob(
+                staged=StagedAudio(path=Path(row.spool_path), sha256=row.audio_sha256,
+                                   filename=row.filename, job_id=row.id),
+                force=row.force, timings=dict(row.timings or {}),
+                transcribed=(TranscriptionResult.model_validate(row.transcription)
+                             if row.transcription else None))
+
+    @contextmanager
+    def _failing(self, job_id: str) -> Iterator[None]:
+        """Whatever goes wrong, the job ends failed and says why."""
         try:
-            if (call_id := store.of_job(job_id)) is not None:  # stored before a crash
-                self._finish(job_id, "done", call_id=call_id)
-            elif not force and (same := self._same_call(staged.sha256)) is not None:
-                self._finish(job_id, "done", call_id=same, deduplicated=True)
-            else:
-                result = self._run(staged, job_id)
-                self._finish(job_id, "done", call_id=result)
+            yield
         except AudioHubError as exc:
-            self._finish(job_id, "failed", error={"error": exc.error, "detail": exc.detail})
+            self.fail(job_id, exc)
         except Exception as exc:  # the job must end either way; the log keeps the traceback
             log.exception("job %s failed", job_id)
             self._finish(job_id, "failed", error={
                 "error": "internal_error", "detail": f"{type(exc).__name__}: {exc}"})
 
-    def _run(self, staged: StagedAudio, job_id: str) -> int:
-        """The pipeline, with the job's status and per-stage seconds kept as it goes."""
-        timings: dict[str, float] = {}
-        current: list[tuple[str, float]] = []  # the stage under way and when it began
+    def _settled(self, job_id: str, job: _OpenJob) -> bool:
+        """End the job at once if its call exists: stored before a crash, or (unless forced) the
+        same recording already analysed by this pipeline."""
+        if (call_id := self.hub.parts.store.of_job(job_id)) is not None:
+            self._finish(job_id, "done", call_id=call_id)
+            return True
+        if not job.force and (same := self._same_call(job.staged.sha256)) is not None:
+            self._finish(job_id, "done", call_id=same, deduplicated=True)
+            return True
+        return False
 
-        def close_stage() -> None:
-            if current:
-                stage, began = current.pop()
-                timings[stage] = round(time.monotonic() - began, 3)
+    def _transcribe(self, job_id: str, job: _OpenJob) -> TranscriptionResult:
+        clock = _StageClock(self, job_id, job.timings)
+        stage1 = self.hub.transcribe_now(job.staged, clock.progress)
+        job.timings = clock.stop()
+        # The job is in its second half from here, whichever worker takes it on.
+        self._update(job_id, {"status": "analyzing", "timings": job.timings,
+                              "transcription": stage1.model_dump(mode="json")})
+        return stage1
 
-        async def progress(status: str) -> None:
-            close_stage()
-            current.append((status, time.monotonic()))
-            values: dict[str, object] = {"status": status, "timings": dict(timings)}
-            await to_thread.run_sync(self._update, job_id, values)
-
-        result = self.hub.process_now(staged, progress)
-        close_stage()
-        self._update(job_id, {"timings": dict(timings)})
+    def _complete(self, job_id: str, job: _OpenJob, stage1: TranscriptionResult) -> int:
+        clock = _StageClock(self, job_id, job.timings)
+        result = self.hub.process_now(job.staged, clock.progress, stage1)
+        self._update(job_id, {"timings": clock.stop()})
         call_id = result.database.call_id
         assert call_id is not None
         return call_id
@@ -198,7 +241,8 @@ class JobService:
                 deduplicated: bool = False, error: dict[str, str] | None = None) -> None:
         with self.db.session() as session:
             row = JobRepository(session).update(job_id, status=status, call_id=call_id,
-                                                deduplicated=deduplicated, error=error)
+                                                deduplicated=deduplicated, error=error,
+                                                transcription=None)
             spool, webhook = (row.spool_path, row.webhook_url) if row else (None, None)
         if spool:
             Path(spool).unlink(missing_ok=True)
@@ -218,3 +262,36 @@ class JobService:
         assert job.webhook_url is not None
         deliver(job.webhook_url, payload, secret, attempts=settings.webhook_attempts,
                 backoff_s=settings.webhook_backoff_seconds, record=record)
+
+
+@dataclass
+class _OpenJob:
+    """What a worker reads of a job before it runs it (timings grow as it runs)."""
+
+    staged: StagedAudio
+    force: bool
+    timings: dict[str, float]
+    transcribed: TranscriptionResult | None
+
+
+class _StageClock:
+    """Seconds per stage, kept on the job row as its status moves on (one write per status)."""
+
+    def __init__(self, service: JobService, job_id: str, timings: dict[str, float]) -> None:
+        self.service = service
+        self.job_id = job_id
+        self.timings = dict(timings)  # the stages run before (the first half, on another worker)
+        self.current: tuple[str, float] | None = None  # the stage under way and when it began
+
+    async def progress(self, status: str) -> None:
+        self.stop()
+        self.current = (status, time.monotonic())
+        values: dict[str, object] = {"status": status, "timings": dict(self.timings)}
+        await to_thread.run_sync(self.service._update, self.job_id, values)
+
+    def stop(self) -> dict[str, float]:
+        if self.current is not None:
+            stage, began = self.current
+            self.timings[stage] = round(time.monotonic() - began, 3)
+            self.current = None
+        return dict(self.timings)

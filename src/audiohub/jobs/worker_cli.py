@@ -1,4 +1,6 @@
-"""`audiohub worker`: a Celery worker running `audiohub.jobs.process` (CELERY_BROKER_URL).
+"""`audiohub worker`: a Celery worker running jobs' tasks (CELERY_BROKER_URL): the transcription
+queue's, the analysis queue's, or both (the default). A worker on one queue loads only that
+half's models, so transcription can run on GPU hosts and analysis elsewhere.
 
 With --concurrency 1 (the default) the worker is one process (Celery's `solo` pool): it loads the
 models before it takes a job, and killing it kills the job with it, so the broker redelivers the
@@ -16,41 +18,50 @@ import typer
 
 def worker(
     queues: Annotated[str | None, typer.Option(
-        help="Comma-separated queues to consume; default CELERY_QUEUE (audiohub).")] = None,
+        help="Comma-separated queues to consume; default both, CELERY_TRANSCRIPTION_QUEUE "
+             "(transcription) and CELERY_ANALYSIS_QUEUE (analysis).")] = None,
     concurrency: Annotated[int, typer.Option(
         min=1, help="Jobs run at once; each runs in its own process with its own models.")] = 1,
 ) -> None:
     """Run a queue worker: jobs posted to /api/jobs, analysed here (needs CELERY_BROKER_URL)."""
     import logging
 
+    from celery.signals import worker_shutdown
+
     from audiohub.cli import _settings, console
     from audiohub.errors import AudioHubError
-    from audiohub.jobs.celery_backend import make_celery, worker_service
+    from audiohub.jobs.celery_backend import Roles, make_celery, release_worker, worker_service
 
     settings = _settings()
     celery = settings.celery
+    names = [q.strip() for q in queues.split(",") if q.strip()] if queues else [
+        celery.transcription_queue, celery.analysis_queue]
+    if not names:
+        console.print("[red]--queues names no queue[/red]")
+        raise typer.Exit(2)
+    roles = Roles.of(names, celery)
     try:
-        app = make_celery(settings, celery)
+        app = make_celery(settings, celery, roles)
     except AudioHubError as exc:
         console.print(f"[red]configuration error:[/red] {exc.detail}")
         raise typer.Exit(2) from exc
-    names = queues or celery.queue
     if concurrency == 1:
         pool = "solo"
         logging.basicConfig(level=logging.INFO, format="[%(asctime)s: %(levelname)s] %(message)s")
-        worker_service(settings, celery)  # models loaded before the first job is taken
+        worker_service(settings, celery, roles)  # models loaded before the first job is taken
     else:
         from celery.signals import worker_process_init
 
         pool = "prefork"
 
         def preload(**_: object) -> None:
-            worker_service(settings, celery)
+            worker_service(settings, celery, roles)
 
         # Each pool child builds its own hub after the fork (model runtimes are not fork-safe).
         worker_process_init.connect(preload, weak=False)
+    worker_shutdown.connect(lambda **_: release_worker(), weak=False)
     app.worker_main([
-        "worker", f"--queues={names}", f"--concurrency={concurrency}", f"--pool={pool}",
+        "worker", f"--queues={','.join(names)}", f"--concurrency={concurrency}", f"--pool={pool}",
         "--loglevel=INFO", "--without-gossip", "--without-mingle",
         # Unique per process: several workers may share a host.
         f"--hostname=audiohub-{os.getpid()}@%h",
