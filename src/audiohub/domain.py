@@ -6,10 +6,10 @@ between services without a second definition.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal
+from datetime import date, datetime
+from typing import Any, Literal, Self
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 
 class Word(BaseModel):
@@ -128,7 +128,9 @@ class CategorySpec(BaseModel):
     # Typical things callers say in such a call; the local classifier compares sentences to them.
     examples: list[str] = Field(default_factory=list)
     version: int = 1
-    source: Literal["library", "generated", "edited"] = "library"
+    # "generated" versions were written by an LLM and await a person's review; "approved" is
+    # that review's verdict on one, "edited" a person's own version.
+    source: Literal["library", "generated", "edited", "approved"] = "library"
 
     def json_schema(self) -> dict[str, Any]:
         """The JSON schema of this category's `domain_specific_data`."""
@@ -307,16 +309,38 @@ class CallSummary(BaseModel):
     category: str
     sentiment: float
     needs_review: bool
+    # The general metric `call_outcome`; None only for calls stored before it had a column.
+    outcome: str | None = None
+
+
+# The columns the calls list can be sorted by (CallSummary's names).
+SortColumn = Literal["created_at", "filename", "duration_seconds", "domain", "category",
+                     "sentiment", "outcome", "needs_review"]
 
 
 class CallFilter(BaseModel):
-    """Which stored calls to list, newest first."""
+    """Which stored calls to list and in what order (newest first by default).
+
+    `since` and `until` are UTC days, both included; `q` searches the transcripts' words. Rows
+    that tie on `sort` are ordered by id, so pages never overlap or skip a call.
+    """
 
     needs_review: bool | None = None
     domain: str | None = None
     category: str | None = None
+    since: date | None = None
+    until: date | None = None
+    q: str | None = Field(default=None, max_length=200)
+    sort: SortColumn = "created_at"
+    order: Literal["asc", "desc"] = "desc"
     limit: int = Field(default=50, ge=1, le=500)
     offset: int = Field(default=0, ge=0)
+
+    @model_validator(mode="after")
+    def _days_in_order(self) -> Self:
+        if self.since is not None and self.until is not None and self.since > self.until:
+            raise ValueError(f"since ({self.since}) must be on or before until ({self.until})")
+        return self
 
 
 class CallPage(BaseModel):
@@ -332,3 +356,11 @@ class Stats(BaseModel):
     by_category: dict[str, int]
     average_duration_seconds: float | None
     average_sentiment: float | None
+    # "YYYY-MM-DD" (UTC day of created_at) -> calls that day, oldest day first; days without
+    # calls are absent.
+    calls_per_day: dict[str, int]
+    average_sentiment_by_domain: dict[str, float]
+    average_duration_by_domain: dict[str, float]
+    needs_review_count: int
+    # needs_review_count / total_calls; None when nothing is stored.
+    needs_review_rate: float | None

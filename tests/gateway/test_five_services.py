@@ -83,6 +83,11 @@ def test_a_call_through_the_gateway(cluster: Cluster) -> None:
     listed = httpx.get(f"{gateway}/api/calls").json()
     assert call_id in [c["call_id"] for c in listed["items"]]
     assert httpx.get(f"{gateway}/api/stats").json()["by_domain"]["healthcare"] >= 1
+    # The recording, streamed from the persistence service through the gateway, by range.
+    part = httpx.get(f"{gateway}/api/calls/{call_id}/audio", headers={"Range": "bytes=0-99"})
+    assert part.status_code == 206, part.text
+    assert part.content == CALL.read_bytes()[:100]
+    assert part.headers["content-range"] == f"bytes 0-99/{CALL.stat().st_size}"
     health = httpx.get(f"{gateway}/health").json()
     assert health["status"] == "healthy", health
     assert cluster.url("extraction") in health["services"]["extraction"]["detail"]

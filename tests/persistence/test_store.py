@@ -70,7 +70,7 @@ def test_save_and_read_back(store: SqlStore) -> None:
     assert got.evidence == record.extraction.evidence
     assert got.general_metrics == record.extraction.general_metrics
     assert got.segments == record.transcript.segments
-    stored = store.audio.find(sha)
+    stored = store.files.find(sha)
     assert stored is not None and stored.read_bytes() == WAV.read_bytes()
     assert stored.name == f"{sha}.wav"
 
@@ -79,7 +79,7 @@ def test_same_audio_is_stored_once(store: SqlStore) -> None:
     sha = sha256_file(WAV)
     store.save(make_record(sha), WAV)
     store.save(make_record(sha), WAV)
-    assert len(list((store.audio.root).rglob("*.wav"))) == 1
+    assert len(list((store.files.root).rglob("*.wav"))) == 1
     assert store.count() == 2
 
 
@@ -104,7 +104,7 @@ def test_failed_domain_row_leaves_nothing(store: SqlStore) -> None:
     with store.db.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM calls")).scalar() == 0
         assert conn.execute(text("SELECT count(*) FROM domain_specific")).scalar() == 0
-    assert store.audio.find(sha) is None
+    assert store.files.find(sha) is None
 
 
 def test_stats(store: SqlStore) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Protocol
 
 from anyio import to_thread
+from starlette.responses import FileResponse, Response
 
 from audiohub.domain import (
     CallFilter,
@@ -25,6 +26,7 @@ from audiohub.domain import (
 from audiohub.extraction.service import ExtractionService
 from audiohub.persistence.base import Store
 from audiohub.prompts.generation import PromptGenerator
+from audiohub.prompts.schemas import PromptEdit
 from audiohub.transcription.service import TranscriptionService
 
 
@@ -35,6 +37,23 @@ class TranscriptionStage(Protocol):
 
 class PromptStage(Protocol):
     async def validate_and_generate(self, domain: str, category: str) -> CategorySpec | None: ...
+
+    async def all(self) -> list[CategorySpec]:
+        """The latest version of every pair."""
+        ...
+
+    async def history(self, domain: str, category: str) -> list[CategorySpec]:
+        """Every version of the pair, newest first; [] for an unknown pair."""
+        ...
+
+    async def save(self, domain: str, category: str, edit: PromptEdit) -> CategorySpec:
+        """Store `edit` as the pair's next version (used from the next call on) and return it.
+
+        Raises:
+            NotFoundError: the pair does not exist (edits never create pairs).
+        """
+        ...
+
     async def health(self) -> str: ...
 
 
@@ -50,6 +69,10 @@ class PersistenceStage(Protocol):
     async def get(self, call_id: int) -> CallResult: ...
     async def stats(self) -> Stats: ...
     async def page(self, f: CallFilter) -> CallPage: ...
+    async def audio(self, call_id: int, range_header: str | None) -> Response:
+        """The call's recording as the answer to send: 200 whole, 206 for a satisfiable
+        `Range` header, 416 for one beyond the end. Raises NotFoundError."""
+        ...
     async def health(self) -> str: ...
 
 
@@ -70,6 +93,15 @@ class LocalPrompts:
 
     async def validate_and_generate(self, domain: str, category: str) -> CategorySpec | None:
         return await to_thread.run_sync(self.generator.validate_and_generate, domain, category)
+
+    async def all(self) -> list[CategorySpec]:
+        return await to_thread.run_sync(self.generator.store.all)
+
+    async def history(self, domain: str, category: str) -> list[CategorySpec]:
+        return await to_thread.run_sync(self.generator.store.history, domain, category)
+
+    async def save(self, domain: str, category: str, edit: PromptEdit) -> CategorySpec:
+        return await to_thread.run_sync(self.generator.save, domain, category, edit)
 
     async def health(self) -> str:
         pairs = await to_thread.run_sync(self.generator.store.all)
@@ -104,6 +136,12 @@ class LocalPersistence:
 
     async def page(self, f: CallFilter) -> CallPage:
         return await to_thread.run_sync(self.store.page, f)
+
+    async def audio(self, call_id: int, range_header: str | None) -> Response:
+        # FileResponse reads the Range header from the request it answers, so `range_header`
+        # (which the HTTP client has to forward) is not needed here.
+        path, media_type = await to_thread.run_sync(self.store.audio, call_id)
+        return FileResponse(path, media_type=media_type)
 
     async def health(self) -> str:
         return await to_thread.run_sync(self.store.health)

@@ -15,8 +15,11 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
+from starlette.background import BackgroundTask
+from starlette.responses import Response, StreamingResponse
 from tenacity import (
     AsyncRetrying,
     retry_if_exception_type,
@@ -38,16 +41,17 @@ from audiohub.domain import (
     Transcript,
     TranscriptionResult,
 )
-from audiohub.errors import StageError, StageUnavailableError
+from audiohub.errors import NotFoundError, StageError, StageUnavailableError
 from audiohub.extraction.schemas import ExtractRequest, ExtractResponse
 from audiohub.gateway.uploads import read_chunks
 from audiohub.persistence.schemas import SaveResponse
-from audiohub.prompts.schemas import PairRequest, PromptResponse
+from audiohub.prompts.schemas import PairRequest, PromptEdit, PromptResponse
 from audiohub.transcription.schemas import TranscribeResponse
 
 log = logging.getLogger("audiohub")
 
 _RETRY_STATUS = frozenset({502, 503, 504})
+_SPECS = TypeAdapter(list[CategorySpec])
 # Transcribing an hour of audio takes minutes, and an LLM analysis (chunks, retries, a re-ask)
 # can take several; SERVICE_TIMEOUT (30 s) is for the quick requests.
 TRANSCRIPTION_TIMEOUT = 1800.0
@@ -103,7 +107,8 @@ class ServiceClient:
 
     async def request(
         self, method: str, path: str, *, timeout: float | None = None,
-        body: Callable[[], dict[str, Any]] | None = None, idempotent: bool = True, **kw: Any,
+        body: Callable[[], dict[str, Any]] | None = None, idempotent: bool = True,
+        stream: bool = False, passes: frozenset[int] = frozenset(), **kw: Any,
     ) -> httpx.Response:
         """Send the request, retried by the seed's rule.
 
@@ -112,6 +117,8 @@ class ServiceClient:
                 that was half sent cannot be sent again).
             idempotent: False for a request with an effect (storing a call): it is retried only
                 when it cannot have arrived (no connection) or the service said 503.
+            stream: leave the answer's body unread, for the caller to stream and close.
+            passes: error statuses that are answers to pass on, not errors (416 for a Range).
 
         Raises:
             StageError: the service answered 4xx or 500 (status and message passed on).
@@ -119,6 +126,7 @@ class ServiceClient:
         """
         url = self.base_url + path
         kw.setdefault("timeout", timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT)
+        kw_headers = kw.pop("headers", {})
         try:
             async for attempt in AsyncRetrying(
                 stop=stop_after_attempt(self.attempts),
@@ -133,13 +141,16 @@ class ServiceClient:
             ):
                 with attempt:
                     extra = body() if body else {}
-                    headers = {**self.headers, **extra.pop("headers", {})}
-                    response = await self.pool.client().request(
-                        method, url, headers=headers, **extra, **kw)
-                    if response.status_code == 503:
-                        raise _Unavailable(response)
+                    headers = {**self.headers, **extra.pop("headers", {}), **kw_headers}
+                    http = self.pool.client()
+                    response = await http.send(
+                        http.build_request(method, url, headers=headers, **extra, **kw),
+                        stream=stream)
                     if response.status_code in _RETRY_STATUS:
-                        raise _Retryable(response)
+                        await response.aread()  # its message goes into the log
+                        await response.aclose()
+                        raise (_Unavailable if response.status_code == 503 else _Retryable)(
+                            response)
         except (httpx.TransportError, _Retryable) as exc:
             sent = not isinstance(exc, httpx.ConnectError | _Unavailable)
             outcome = ("the call may or may not have been stored" if sent and not idempotent
@@ -149,7 +160,9 @@ class ServiceClient:
                 f"the {self.stage} service at {self.base_url} did not answer after {n} "
                 f"attempt{'s' if n > 1 else ''} ({type(exc).__name__}: {exc}); {outcome}"
             ) from exc
-        if response.status_code >= 400:
+        if response.status_code >= 400 and response.status_code not in passes:
+            await response.aread()
+            await response.aclose()
             raise _stage_error(self.stage, response)
         return response
 
@@ -216,6 +229,45 @@ class HttpPrompts(_Remote):
                                              json=pair.model_dump(), timeout=ANALYSIS_TIMEOUT)
         return PromptResponse.model_validate_json(response.content).spec
 
+    async def all(self) -> list[CategorySpec]:
+        return _SPECS.validate_json((await self.client.request("GET", "/prompts")).content)
+
+    async def history(self, domain: str, category: str) -> list[CategorySpec]:
+        path = _pair_path(domain, category)
+        if path is None:
+            return []
+        try:
+            response = await self.client.request("GET", f"{path}/versions")
+        except StageError as exc:
+            if exc.error == NotFoundError.error:
+                return []
+            raise
+        return _SPECS.validate_json(response.content)
+
+    async def save(self, domain: str, category: str, edit: PromptEdit) -> CategorySpec:
+        path = _pair_path(domain, category)
+        if path is None:
+            raise NotFoundError(f"no prompt for {domain}/{category} to edit")
+        try:
+            # Not idempotent: a retry after a timeout could add the same version twice.
+            response = await self.client.request("POST", path, idempotent=False,
+                                                 json=edit.model_dump(mode="json"))
+        except StageError as exc:
+            if exc.error == NotFoundError.error:
+                raise NotFoundError(exc.detail) from exc
+            raise
+        return CategorySpec.model_validate_json(response.content)
+
+
+def _pair_path(domain: str, category: str) -> str | None:
+    """The pair's URL path, or None for names the prompt service never keeps (their letters
+    need no quoting, and no such pair can exist)."""
+    try:
+        pair = PairRequest(domain=domain, category=category)
+    except ValidationError:
+        return None
+    return f"/prompts/{pair.domain}/{pair.category}"
+
 
 
 class HttpExtraction(_Remote):
@@ -255,7 +307,37 @@ class HttpPersistence(_Remote):
         return Stats.model_validate_json((await self.client.request("GET", "/stats")).content)
 
     async def page(self, f: CallFilter) -> CallPage:
-        params = f.model_dump(exclude_none=True)
+        # JSON mode: dates as YYYY-MM-DD and booleans as true/false, as the service parses them.
+        params = f.model_dump(mode="json", exclude_none=True)
         response = await self.client.request("GET", "/calls", params=params)
         return CallPage.model_validate_json(response.content)
+
+    async def audio(self, call_id: int, range_header: str | None) -> Response:
+        # Streamed through as it arrives: a recording can be as large as MAX_UPLOAD_MB.
+        try:
+            upstream = await self.client.request(
+                "GET", f"/audio/{call_id}", stream=True, passes=frozenset({416}),
+                headers={"Range": range_header} if range_header else {})
+        except StageError as exc:
+            if exc.error == NotFoundError.error:
+                raise NotFoundError(exc.detail) from exc
+            raise
+        headers = {k: upstream.headers[k] for k in _AUDIO_HEADERS if k in upstream.headers}
+        return StreamingResponse(_relay(upstream), status_code=upstream.status_code,
+                                 headers=headers, background=BackgroundTask(upstream.aclose))
+
+
+# A recording's answer passes on with these (raw bytes: the length and encoding stay true).
+_AUDIO_HEADERS = ("content-type", "content-length", "content-range", "accept-ranges",
+                  "content-encoding")
+
+
+async def _relay(upstream: httpx.Response) -> AsyncIterator[bytes]:
+    try:
+        async for chunk in upstream.aiter_raw():
+            yield chunk
+    finally:
+        # Also when the browser went away mid-file: the pooled connection must go back.
+        with anyio.CancelScope(shield=True):
+            await upstream.aclose()
 

@@ -20,7 +20,11 @@ class Store(Protocol):
         ...
 
     def page(self, f: CallFilter) -> CallPage:
-        """Stored calls, newest first, filtered."""
+        """A page of stored calls, filtered and sorted as `f` says."""
+        ...
+
+    def audio(self, call_id: int) -> tuple[Path, str]:
+        """The stored recording's path and media type. Raises NotFoundError."""
         ...
 
     def stats(self) -> Stats:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from anyio import to_thread
 from fastapi import APIRouter, Depends, File, Path, Query, Request, UploadFile
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
 from pydantic import ValidationError
 
 from audiohub.api import health_report, require_service_token
@@ -65,8 +65,19 @@ async def get_call(
 
 @router.get("/calls", response_model=CallPage)
 async def list_calls(request: Request, f: Annotated[CallFilter, Query()]) -> CallPage:
-    """Stored calls, newest first, filtered."""
+    """A page of stored calls: filtered by review flag, domain, category, UTC days and words
+    of the transcript, sorted by any listed column."""
     return await to_thread.run_sync(_store(request).page, f)
+
+
+@router.get("/audio/{call_id}", response_class=FileResponse,
+            responses={200: {"content": {"audio/*": {}}}, 206: {"description": "A byte range"},
+                       416: {"description": "The range is beyond the end of the recording"}})
+async def audio(request: Request, call_id: Annotated[int, Path(ge=1)]) -> FileResponse:
+    """The call's stored recording; a `Range` header gets 206 with those bytes (416 beyond
+    the end), so a player can seek without downloading the whole file."""
+    path, media_type = await to_thread.run_sync(_store(request).audio, call_id)
+    return FileResponse(path, media_type=media_type)
 
 
 @router.get("/stats", response_model=Stats)

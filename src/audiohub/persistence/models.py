@@ -35,6 +35,8 @@ class CallRow(Base):
     token_usage: Mapped[dict[str, Any]] = mapped_column(JSON)
     prompt_version: Mapped[int] = mapped_column(Integer)
     needs_review: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    # general_metrics["call_outcome"] again, as a column: the calls list sorts and filters by it.
+    call_outcome: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
     # The job that stored it (unique: a redelivered job finds its call instead of adding one)
     # and the backends that made it, so the same audio on the same pipeline is recognised.
     job_id: Mapped[str | None] = mapped_column(String(32), nullable=True, unique=True,

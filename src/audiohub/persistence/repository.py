@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    ColumnClause,
+    ColumnElement,
+    and_,
+    asc,
+    case,
+    desc,
+    false,
+    func,
+    literal_column,
+    select,
+    text,
+)
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from audiohub.domain import (
     CallFilter,
@@ -19,10 +32,42 @@ from audiohub.domain import (
     Evidence,
     GeneralMetrics,
     Segment,
+    SortColumn,
     Stats,
     TokenUsage,
 )
 from audiohub.persistence.models import CallRow, DomainSpecificRow
+
+_SORT_COLUMNS: dict[SortColumn, InstrumentedAttribute[Any]] = {
+    "created_at": CallRow.created_at,
+    "filename": CallRow.filename,
+    "duration_seconds": CallRow.duration_seconds,
+    "domain": CallRow.domain,
+    "category": CallRow.category,
+    "sentiment": CallRow.sentiment_score,
+    "outcome": CallRow.call_outcome,
+    "needs_review": CallRow.needs_review,
+}
+# Literals, not bound parameters: PostgreSQL uses the GIN index of migration 0006 only for the
+# very expression it indexes, and matches a GROUP BY expression only if it is the same text.
+_ENGLISH: ColumnClause[str] = literal_column("'english'::regconfig")
+_UTC: ColumnClause[str] = literal_column("'UTC'")
+_DAY_FORMAT: ColumnClause[str] = literal_column("'YYYY-MM-DD'")
+_WORD = re.compile(r"\w+")
+
+
+def fts5_query(q: str) -> str | None:
+    """The user's words as an FTS5 query that cannot be a syntax error: every word quoted (so
+    `OR`, `NEAR`, `"` and brackets are plain text), all required, the last one also matching as
+    a prefix (a word still being typed). None when `q` has no words at all."""
+    words = _WORD.findall(q)
+    if not words:
+        return None
+    return " ".join(f'"{w}"' for w in words) + "*"
+
+
+def _utc_midnight(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=UTC)
 
 
 class CallRepository:
@@ -49,6 +94,7 @@ class CallRepository:
             token_usage=record.token_usage.model_dump(),
             prompt_version=record.prompt_version,
             needs_review=x.general_metrics.needs_review,
+            call_outcome=x.general_metrics.call_outcome,
             job_id=record.job_id,
             pipeline=record.pipeline,
         )
@@ -81,31 +127,71 @@ class CallRepository:
         )
 
     def page(self, f: CallFilter) -> CallPage:
-        """Newest first, filtered."""
-        conditions = []
+        """One page of the calls `f` selects, in its order; ties are broken by id."""
+        conditions = self._conditions(f)
+        total = self.session.scalar(
+            select(func.count()).select_from(CallRow).where(*conditions)
+        ) or 0
+        direction = asc if f.order == "asc" else desc
+        key = direction(_SORT_COLUMNS[f.sort])
+        if f.sort == "outcome":
+            # Calls stored before the column existed have none; the two databases would put
+            # them at different ends.
+            key = key.nulls_last()
+        # Only the listed columns: the transcript, segments and metrics JSON stay unread.
+        rows = self.session.execute(
+            select(CallRow.id, CallRow.created_at, CallRow.filename, CallRow.duration_seconds,
+                   CallRow.domain, CallRow.category, CallRow.sentiment_score,
+                   CallRow.needs_review, CallRow.call_outcome)
+            .where(*conditions).order_by(key, direction(CallRow.id))
+            .limit(f.limit).offset(f.offset)
+        )
+        return CallPage(total=total, items=[
+            CallSummary(call_id=r.id, created_at=_aware(r.created_at), filename=r.filename,
+                        duration_seconds=r.duration_seconds, domain=r.domain,
+                        category=r.category, sentiment=r.sentiment_score,
+                        needs_review=r.needs_review, outcome=r.call_outcome)
+            for r in rows
+        ])
+
+    def _conditions(self, f: CallFilter) -> list[ColumnElement[bool]]:
+        conditions: list[ColumnElement[bool]] = []
         if f.needs_review is not None:
             conditions.append(CallRow.needs_review == f.needs_review)
         if f.domain is not None:
             conditions.append(CallRow.domain == f.domain)
         if f.category is not None:
             conditions.append(CallRow.category == f.category)
-        total = self.session.scalar(
-            select(func.count()).select_from(CallRow).where(*conditions)
-        ) or 0
-        # Only the listed columns: the transcript, segments and metrics JSON stay unread.
-        rows = self.session.execute(
-            select(CallRow.id, CallRow.created_at, CallRow.filename, CallRow.duration_seconds,
-                   CallRow.domain, CallRow.category, CallRow.sentiment_score,
-                   CallRow.needs_review)
-            .where(*conditions).order_by(CallRow.id.desc()).limit(f.limit).offset(f.offset)
-        )
-        return CallPage(total=total, items=[
-            CallSummary(call_id=r.id, created_at=r.created_at, filename=r.filename,
-                        duration_seconds=r.duration_seconds, domain=r.domain,
-                        category=r.category, sentiment=r.sentiment_score,
-                        needs_review=r.needs_review)
-            for r in rows
-        ])
+        if f.since is not None:
+            conditions.append(CallRow.created_at >= _utc_midnight(f.since))
+        if f.until is not None and f.until < date.max:
+            conditions.append(CallRow.created_at < _utc_midnight(f.until + timedelta(days=1)))
+        # PostgreSQL refuses NUL in any text, and no transcript has one.
+        q = (f.q or "").replace("\x00", " ").strip()
+        if q:
+            conditions.append(self._matches(q))
+        return conditions
+
+    def _matches(self, q: str) -> ColumnElement[bool]:
+        """Calls whose transcript has the words of `q`, through the database's own full-text
+        index (migration 0006 made it)."""
+        dialect = self.session.get_bind().dialect.name
+        if dialect == "postgresql":
+            # websearch_to_tsquery accepts any input (quotes, OR, a stray minus) without error.
+            return func.to_tsvector(_ENGLISH, CallRow.transcription).bool_op("@@")(
+                func.websearch_to_tsquery(_ENGLISH, q))
+        if dialect == "sqlite":
+            query = fts5_query(q)
+            if query is None:
+                return false()
+            return CallRow.id.in_(
+                select(literal_column("rowid")).select_from(text("calls_fts"))
+                .where(text("calls_fts MATCH :fts_query").bindparams(fts_query=query)))
+        # No full-text index elsewhere: every word must appear somewhere in the text.
+        words = _WORD.findall(q)
+        if not words:
+            return false()
+        return and_(*(CallRow.transcription.icontains(w, autoescape=True) for w in words))
 
     def count(self) -> int:
         return self.session.scalar(select(func.count()).select_from(CallRow)) or 0
@@ -126,15 +212,17 @@ class CallRepository:
         return None if row is None else (row.id, row.domain, row.category, row.prompt_version)
 
     def stats(self) -> Stats:
-        total, avg_duration, avg_sentiment = self.session.execute(
+        """Totals and averages, each computed by the database (GROUP BY), not from loaded rows."""
+        total, avg_duration, avg_sentiment, review = self.session.execute(
             select(func.count(CallRow.id), func.avg(CallRow.duration_seconds),
-                   func.avg(CallRow.sentiment_score))
+                   func.avg(CallRow.sentiment_score),
+                   func.coalesce(func.sum(case((CallRow.needs_review, 1), else_=0)), 0))
         ).one()
-        by_domain: dict[str, int] = {
-            d: n for d, n in self.session.execute(
-                select(CallRow.domain, func.count()).group_by(CallRow.domain)
-            )
-        }
+        per_domain = self.session.execute(
+            select(CallRow.domain, func.count(), func.avg(CallRow.duration_seconds),
+                   func.avg(CallRow.sentiment_score))
+            .group_by(CallRow.domain)
+        ).all()
         by_category = {
             f"{d}/{c}": n
             for d, c, n in self.session.execute(
@@ -142,13 +230,37 @@ class CallRepository:
                 .group_by(CallRow.domain, CallRow.category)
             )
         }
+        day = self._utc_day(CallRow.created_at)
+        calls_per_day: dict[str, int] = {
+            str(d): n for d, n in self.session.execute(
+                select(day, func.count()).group_by(day).order_by(day))
+        }
         return Stats(
             total_calls=total,
-            by_domain=by_domain,
+            by_domain={d: n for d, n, _, _ in per_domain},
             by_category=by_category,
-            average_duration_seconds=None if avg_duration is None else round(avg_duration, 2),
-            average_sentiment=None if avg_sentiment is None else round(avg_sentiment, 4),
+            average_duration_seconds=_rounded(avg_duration, 2),
+            average_sentiment=_rounded(avg_sentiment, 4),
+            calls_per_day=calls_per_day,
+            average_sentiment_by_domain={d: round(s, 4) for d, _, _, s in per_domain},
+            average_duration_by_domain={d: round(t, 2) for d, _, t, _ in per_domain},
+            needs_review_count=review,
+            needs_review_rate=round(review / total, 4) if total else None,
         )
+
+    def _utc_day(self, column: InstrumentedAttribute[datetime]) -> ColumnElement[str]:
+        """`column`'s UTC day as 'YYYY-MM-DD'. SQLite keeps the UTC time as text; PostgreSQL's
+        own date() would use the session's time zone."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            return func.to_char(func.timezone(_UTC, column), _DAY_FORMAT)
+        return func.date(column)
+
+    def audio_of(self, call_id: int) -> tuple[str, str] | None:
+        """The stored recording's sha256 and format, or None when there is no such call."""
+        row = self.session.execute(
+            select(CallRow.audio_sha256, CallRow.audio_format).where(CallRow.id == call_id)
+        ).first()
+        return None if row is None else (row.audio_sha256, row.audio_format)
 
     def export_rows(self, since: datetime | None = None,
                     until_id: int | None = None) -> Iterator[dict[str, Any]]:
@@ -173,3 +285,12 @@ class CallRepository:
             yield {"id": r[0], "created_at": r[1], "filename": r[2], "duration_seconds": r[3],
                    "domain": r[4], "category": r[5], "sentiment": r[6], "needs_review": r[7],
                    "summary": r[8], "call_outcome": r[9], "fields": dict(r[10] or {})}
+
+
+def _rounded(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands back the stored UTC time without its zone.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

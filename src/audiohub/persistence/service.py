@@ -15,19 +15,28 @@ from audiohub.persistence.audio_store import AudioStore
 from audiohub.persistence.db import Database
 from audiohub.persistence.repository import CallRepository
 
+# By the stored file's extension (the container the transcription stage found), so a browser's
+# <audio> element is told what it is playing.
+MEDIA_TYPES = {
+    "wav": "audio/wav", "mp3": "audio/mpeg", "m4a": "audio/mp4", "mp4": "audio/mp4",
+    "ogg": "audio/ogg", "opus": "audio/ogg", "flac": "audio/flac", "webm": "audio/webm",
+    "mka": "audio/x-matroska", "aac": "audio/aac", "adts": "audio/aac", "aiff": "audio/aiff",
+    "amr": "audio/amr",
+}
+
 
 class SqlStore:
     """`Store` on SQLAlchemy (SQLite by default, PostgreSQL with DATABASE_URL)."""
 
-    def __init__(self, db: Database, audio: AudioStore) -> None:
+    def __init__(self, db: Database, files: AudioStore) -> None:
         self.db = db
-        self.audio = audio
+        self.files = files
 
     def save(self, record: CallRecord, audio: Path) -> int:
         # Audio first, rows second: if the transaction fails we remove the file we added, so a
         # failed save leaves neither a row pointing at nothing nor an orphaned recording.
         try:
-            _, created = self.audio.put(audio, record.audio_sha256, record.audio_format)
+            _, created = self.files.put(audio, record.audio_sha256, record.audio_format)
         except OSError as exc:
             raise StorageError(f"could not store the recording: {exc}") from exc
         try:
@@ -35,7 +44,7 @@ class SqlStore:
                 return CallRepository(session).add(record)
         except BaseException as exc:
             if created:
-                self.audio.remove(record.audio_sha256, record.audio_format)
+                self.files.remove(record.audio_sha256, record.audio_format)
             if isinstance(exc, SQLAlchemyError):
                 raise StorageError(
                     f"the database refused the call, nothing was stored: {exc}"
@@ -52,6 +61,21 @@ class SqlStore:
     def page(self, f: CallFilter) -> CallPage:
         with self.db.session() as session:
             return CallRepository(session).page(f)
+
+    def audio(self, call_id: int) -> tuple[Path, str]:
+        """The stored recording of a call and its media type.
+
+        Raises:
+            NotFoundError: no such call, or its recording is no longer on disk.
+        """
+        with self.db.session() as session:
+            found = CallRepository(session).audio_of(call_id)
+        if found is None:
+            raise NotFoundError(f"no call with id {call_id}")
+        path = self.files.path_for(*found)
+        if not path.is_file():
+            raise NotFoundError(f"the recording of call {call_id} is not in the audio store")
+        return path, MEDIA_TYPES.get(path.suffix[1:], "application/octet-stream")
 
     def stats(self) -> Stats:
         with self.db.session() as session:

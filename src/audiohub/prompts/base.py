@@ -18,6 +18,10 @@ class PromptStore(Protocol):
         """The latest version of every pair."""
         ...
 
+    def history(self, domain: str, category: str) -> list[CategorySpec]:
+        """Every version of the pair, newest first; [] if the pair is unknown."""
+        ...
+
     def save(self, spec: CategorySpec) -> CategorySpec:
         """Store `spec` as the pair's next version and return it with that version."""
         ...

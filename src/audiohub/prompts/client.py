@@ -3,6 +3,8 @@ running on its own classifies among the pairs the prompt service keeps."""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import httpx
 from pydantic import TypeAdapter
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
@@ -19,6 +21,13 @@ class _Busy(Exception):
     """502/503/504: retried like a connection error (the seed's rule)."""
 
 
+def _error(response: httpx.Response) -> str | None:
+    try:
+        return str(response.json()["error"])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
 class HttpPromptStore:
     def __init__(self, base_url: str, settings: ServiceSettings, timeout: float) -> None:
         self.base_url = base_url
@@ -28,6 +37,16 @@ class HttpPromptStore:
         self.backoff = settings.backoff_seconds
 
     def all(self) -> list[CategorySpec]:
+        return _SPECS.validate_json(self._get("/prompts").content)
+
+    def history(self, domain: str, category: str) -> list[CategorySpec]:
+        path = f"/prompts/{quote(domain, safe='')}/{quote(category, safe='')}/versions"
+        response = self._get(path, missing_ok=True)
+        return [] if response.status_code == 404 else _SPECS.validate_json(response.content)
+
+    def _get(self, path: str, missing_ok: bool = False) -> httpx.Response:
+        """GET with the seed's retries; any answer but 200 (or a 404 when `missing_ok`) raises
+        StageUnavailableError."""
         try:
             for attempt in Retrying(
                 stop=stop_after_attempt(self.attempts),
@@ -36,18 +55,20 @@ class HttpPromptStore:
                 reraise=True,
             ):
                 with attempt:
-                    response = self.http.get("/prompts")
+                    response = self.http.get(path)
                     if response.status_code in (502, 503, 504):
                         raise _Busy(f"HTTP {response.status_code}")
         except (httpx.TransportError, _Busy) as exc:
             raise StageUnavailableError(
                 f"the prompt service at {self.base_url} did not answer after {self.attempts} "
                 f"attempts ({type(exc).__name__}: {exc})") from exc
-        if response.status_code != 200:
+        # Only the service's own "no such pair" counts as missing, not a route it lacks.
+        missing = response.status_code == 404 and _error(response) == "not_found"
+        if response.status_code != 200 and not (missing_ok and missing):
             raise StageUnavailableError(
                 f"the prompt service at {self.base_url} answered {response.status_code}: "
                 f"{response.text[:200]}")
-        return _SPECS.validate_json(response.content)
+        return response
 
     def get(self, domain: str, category: str) -> CategorySpec | None:
         return next((s for s in self.all() if (s.domain, s.category) == (domain, category)), None)

@@ -13,7 +13,7 @@ from audiohub.api import health_report, require_service_token
 from audiohub.domain import CategorySpec
 from audiohub.errors import NotFoundError
 from audiohub.prompts.generation import PromptGenerator
-from audiohub.prompts.schemas import DomainsResponse, PairRequest, PromptResponse
+from audiohub.prompts.schemas import DomainsResponse, PairRequest, PromptEdit, PromptResponse
 from audiohub.prompts.service import SqlPromptStore
 
 router = APIRouter(dependencies=[Depends(require_service_token)])
@@ -58,6 +58,26 @@ async def domains(request: Request) -> DomainsResponse:
 async def all_prompts(request: Request) -> list[CategorySpec]:
     """The latest version of every pair: what the transcription service classifies among."""
     return await to_thread.run_sync(_store(request).all)
+
+
+@router.get("/prompts/{domain}/{category}/versions", response_model=list[CategorySpec])
+async def prompt_versions(request: Request, domain: str, category: str) -> list[CategorySpec]:
+    """Every version of one pair, newest first; 404 if there is none."""
+    versions = await to_thread.run_sync(_store(request).history, domain, category)
+    if not versions:
+        raise NotFoundError(f"no prompt for {domain}/{category}; GET /prompts lists the pairs")
+    return versions
+
+
+@router.post("/prompts/{domain}/{category}", response_model=CategorySpec, status_code=201)
+async def save_prompt(
+    request: Request, domain: str, category: str, edit: PromptEdit
+) -> CategorySpec:
+    """Save a person's edit (`source: "edited"`) or approval of a generated prompt (`source:
+    "approved"`) as the pair's next version, used from the next call on; 404 for an unknown
+    pair (this never creates one)."""
+    generator: PromptGenerator = request.app.state.generator
+    return await to_thread.run_sync(generator.save, domain, category, edit)
 
 
 @health_router.get("/health")

@@ -11,8 +11,10 @@ import threading
 from typing import Protocol, runtime_checkable
 
 from audiohub.domain import CategorySpec, FieldSpec, TokenCount
+from audiohub.errors import NotFoundError
 from audiohub.llm.schemas import GeneratedSpec
 from audiohub.prompts.base import PromptStore
+from audiohub.prompts.schemas import PromptEdit
 
 log = logging.getLogger("audiohub")
 # Pairs the store may keep: what PairRequest accepts (never an empty or odd name).
@@ -63,6 +65,23 @@ class PromptGenerator:
         self._saving.append(thread)
         thread.start()
         return spec
+
+    def save(self, domain: str, category: str, edit: PromptEdit) -> CategorySpec:
+        """Store a person's edit or approval as the pair's next version and return it.
+
+        Nothing here caches a stored version (`_generated` only bridges a new pair until its
+        background save lands), so the next `validate_and_generate` and classification read it.
+
+        Raises:
+            NotFoundError: the store has no such pair (edits never create pairs).
+        """
+        # Pairs are never deleted, so one that exists now still exists when the version is added.
+        if self.store.get(domain, category) is None:
+            raise NotFoundError(
+                f"no prompt for {domain}/{category} to edit; GET /prompts lists the pairs")
+        saved = self.store.save(edit.spec(domain, category))
+        log.info("saved %s prompt %s/%s v%d", edit.source, domain, category, saved.version)
+        return saved
 
     def _pending(self, domain: str, category: str) -> CategorySpec | None:
         return self._generated.get((domain, category))

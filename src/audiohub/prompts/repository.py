@@ -37,6 +37,15 @@ class PromptRepository:
         ).first()
         return None if row is None else _to_spec(row)
 
+    def versions(self, domain: str, category: str) -> list[CategorySpec]:
+        """Every version of the pair, newest first."""
+        rows = self.session.scalars(
+            select(PromptRow)
+            .where(PromptRow.domain == domain, PromptRow.category == category)
+            .order_by(PromptRow.version.desc())
+        )
+        return [_to_spec(r) for r in rows]
+
     def all_latest(self) -> list[CategorySpec]:
         newest = (
             select(PromptRow.domain, PromptRow.category,

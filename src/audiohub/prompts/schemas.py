@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from typing import Annotated, Literal
 
-from audiohub.domain import CategorySpec
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+)
+
+from audiohub.domain import CategorySpec, FieldSpec
+from audiohub.llm.schemas import Name
 
 _NAME = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_\-]+$")
 
@@ -34,3 +45,52 @@ class PromptResponse(BaseModel):
 
 class DomainsResponse(BaseModel):
     domains: dict[str, list[str]]
+
+
+# The rule an LLM-written field name follows: a lower-case identifier, so every analyzer can use
+# it as a key of the JSON it asks for.
+_FIELD_NAME: TypeAdapter[str] = TypeAdapter(Name)
+
+
+class PromptEdit(BaseModel):
+    """A person's new version of an existing pair: "edited" for changed content, "approved" for
+    a generated version accepted as it is. Saving it adds a version; older ones are kept."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    description: str
+    prompt: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+    fields: list[FieldSpec] = Field(min_length=1)
+    examples: list[str]
+    source: Literal["edited", "approved"] = "edited"
+
+    @field_validator("fields")
+    @classmethod
+    def _usable_names(cls, fields: list[FieldSpec]) -> list[FieldSpec]:
+        seen: set[str] = set()
+        for f in fields:
+            try:
+                _FIELD_NAME.validate_python(f.name)
+            except ValidationError as exc:
+                msg = exc.errors()[0]["msg"]
+                raise ValueError(f"field name {f.name!r} is not usable: {msg}") from None
+            # The LLM analyzers build a pydantic model with one attribute per field.
+            if hasattr(BaseModel, f.name):
+                raise ValueError(f"field name {f.name!r} is reserved; choose another")
+            if f.name in seen:
+                raise ValueError(f"field name {f.name!r} appears twice; names must be unique")
+            seen.add(f.name)
+        return fields
+
+    @classmethod
+    def of(cls, spec: CategorySpec,
+           source: Literal["edited", "approved"] = "approved") -> PromptEdit:
+        """The spec's content unchanged: approving it saves this as the pair's next version."""
+        return cls(description=spec.description, prompt=spec.prompt, fields=spec.fields,
+                   examples=spec.examples, source=source)
+
+    def spec(self, domain: str, category: str) -> CategorySpec:
+        """The pair's new version (the store assigns its number)."""
+        return CategorySpec(domain=domain, category=category, description=self.description,
+                            prompt=self.prompt, fields=self.fields, examples=self.examples,
+                            source=self.source)

@@ -38,6 +38,10 @@ class SqlPromptStore:
         with self.db.session() as session:
             return PromptRepository(session).all_latest()
 
+    def history(self, domain: str, category: str) -> list[CategorySpec]:
+        with self.db.session() as session:
+            return PromptRepository(session).versions(domain, category)
+
     def save(self, spec: CategorySpec) -> CategorySpec:
         with self.db.session() as session:
             repo = PromptRepository(session)
