@@ -53,7 +53,7 @@ def test_review_flags_weak_calls_and_says_why() -> None:
                                    end_s=None, grounded=False)}, s)
     assert unsure.needs_review
     text = " ".join(unsure.reasons)
-    for part in ("score 0.20", "within 0.01", "probability 0.50", "removed or lost", ": x"):
+    for part in ("score 0.200", "within 0.010", "probability 0.500", "removed or lost", ": x"):
         assert part in text
     silent = review(Transcript(text="", language="en", duration=5.0), sure, {}, s)
     assert silent.needs_review and silent.reasons == ["no speech was recognised"]

@@ -29,13 +29,14 @@ def review(
         reasons.append("no speech was recognised")
     else:
         if classification.score < settings.min_classification_score:
-            reasons.append(f"classification score {classification.score:.2f} is under "
+            # Three places: at two, a value just under the threshold reads as equal to it.
+            reasons.append(f"classification score {classification.score:.3f} is under "
                            f"{settings.min_classification_score:.2f}")
         if classification.margin < settings.min_margin:
-            reasons.append(f"the top two categories are within {classification.margin:.2f} "
+            reasons.append(f"the top two categories are within {classification.margin:.3f} "
                            f"(under {settings.min_margin:.2f})")
         if mean is not None and mean < settings.min_word_probability:
-            reasons.append(f"mean word probability {mean:.2f} is under "
+            reasons.append(f"mean word probability {mean:.3f} is under "
                            f"{settings.min_word_probability:.2f}")
     if transcript.flags:
         reasons.append(f"text was removed or lost ({len(transcript.flags)}x, see "
