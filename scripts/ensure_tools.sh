@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Debian tools that render the synthetic test and eval calls (espeak-ng, sox, ffmpeg).
+# Debian tools the tests need: espeak-ng, sox and ffmpeg render the synthetic test and eval
+# calls; chromium is the real browser the dashboard's tests drive (Playwright's own browser
+# download does not work offline, the distribution's package does).
 set -euo pipefail
 missing=()
-for tool in espeak-ng sox ffmpeg; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+for tool in espeak-ng sox ffmpeg chromium; do command -v "$tool" >/dev/null || missing+=("$tool"); done
 if [ "${#missing[@]}" -gt 0 ]; then
-  echo "installing ${missing[*]} (speech synthesis for the eval calls)" >&2
+  echo "installing ${missing[*]} (speech synthesis for the eval calls; the dashboard's browser tests)" >&2
   sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
   $sudo_cmd apt-get update -qq
-  $sudo_cmd apt-get install -y -qq espeak-ng sox libsox-fmt-all ffmpeg >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq \
+    espeak-ng sox libsox-fmt-all ffmpeg chromium fonts-dejavu-core >/dev/null
 fi

@@ -11,7 +11,7 @@ from contextlib import AbstractAsyncContextManager
 from anyio import to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from audiohub import __version__
@@ -25,6 +25,8 @@ TOKEN_HEADER = "X-Service-Token"
 _MULTIPART_SLACK = 64 * 1024
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+# Renders an error for a person (the dashboard sets one on app.state.error_page).
+ErrorPage = Callable[[Request, int, str, str], Response]
 
 
 def new_app(
@@ -58,31 +60,38 @@ def error_response(status: int, error: str, detail: object) -> JSONResponse:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """One place where errors become HTTP: `{"error": ..., "detail": ...}` with the right status."""
+    """One place where errors become HTTP: `{"error": ..., "detail": ...}` with the right status,
+    or, for the dashboard's pages (/ui/), the same error as a page a person can read."""
+
+    def respond(request: Request, status: int, error: str, detail: object) -> Response:
+        page: ErrorPage | None = getattr(request.app.state, "error_page", None)
+        if page is not None and request.url.path.startswith("/ui/"):
+            return page(request, status, error, str(detail))
+        return error_response(status, error, detail)
 
     @app.exception_handler(AudioHubError)
-    async def _hub_error(_: Request, exc: AudioHubError) -> JSONResponse:
-        return error_response(exc.status_code, exc.error, exc.detail)
+    async def _hub_error(request: Request, exc: AudioHubError) -> Response:
+        return respond(request, exc.status_code, exc.error, exc.detail)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
         problems = [
             f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', 'invalid')}"
             for e in exc.errors()
         ]
-        return error_response(422, "invalid_request", "; ".join(problems))
+        return respond(request, 422, "invalid_request", "; ".join(problems))
 
     @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> Response:
         # Same shape as every other error; the traceback goes to the log, not to the client.
         log.exception("unhandled error", exc_info=exc)
-        return error_response(
-            500, "internal_error",
+        return respond(
+            request, 500, "internal_error",
             f"{type(exc).__name__}: the hub failed on this request; see the server log")
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return error_response(exc.status_code, "http_error", exc.detail)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        return respond(request, exc.status_code, "http_error", exc.detail)
 
 
 async def require_service_token(request: Request) -> None:

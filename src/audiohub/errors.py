@@ -83,6 +83,13 @@ class UnauthorizedError(AudioHubError):
     error = "unauthorized"
 
 
+class ForbiddenError(AudioHubError):
+    """A request the hub refuses whoever sends it: a form posted from another site."""
+
+    status_code = 403
+    error = "forbidden"
+
+
 class StageUnavailableError(BackendUnavailableError):
     """A stage service did not answer after every retry; nothing was stored."""
 

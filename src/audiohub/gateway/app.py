@@ -17,6 +17,7 @@ from audiohub.jobs.celery_backend import CeleryQueue
 from audiohub.jobs.endpoints import router as jobs_router
 from audiohub.jobs.inprocess import InProcessQueue
 from audiohub.jobs.service import JobService, jobs_available
+from audiohub.ui.endpoints import install_ui
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -53,4 +54,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   "Self-hosted call intelligence: the seed's API, offline by default.", lifespan)
     app.include_router(router)
     app.include_router(jobs_router)
+    install_ui(app)
     return app

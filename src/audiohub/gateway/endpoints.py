@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Path, Query, Request, UploadFile
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from audiohub import __version__
 from audiohub.domain import CallFilter, CallPage, CallResult, Stats
@@ -28,9 +28,12 @@ def _hub(request: Request) -> Hub:
     return hub
 
 
-@router.get("/")
-async def root() -> dict[str, Any]:
-    """The seed's root endpoint: what this is and where to go next."""
+@router.get("/", response_model=None)
+async def root(request: Request) -> dict[str, Any] | RedirectResponse:
+    """The seed's root endpoint: what this is and where to go next. A browser (it asks for
+    HTML) is sent to the dashboard instead; API clients keep the seed's JSON."""
+    if "text/html" in request.headers.get("accept", ""):
+        return RedirectResponse("/ui/", status_code=303)
     return {
         "message": "Audio Magic Hub API Gateway",
         "version": __version__,
@@ -40,6 +43,7 @@ async def root() -> dict[str, Any]:
             "stats": "GET /api/stats",
             "health": "GET /health",
             "docs": "/docs",
+            "dashboard": "/ui/",
         },
     }
 
@@ -95,9 +99,19 @@ async def get_call(
     return JSONResponse((await _hub(request).stages.persistence.get(call_id)).output(segments))
 
 
+@router.get("/api/calls/{call_id}/audio", response_class=Response,
+            responses={200: {"content": {"audio/*": {}}}, 206: {"description": "A byte range"},
+                       416: {"description": "The range is beyond the end of the recording"}})
+async def call_audio(request: Request, call_id: Annotated[int, Path(ge=1)]) -> Response:
+    """The call's recording, for a player: send `Range: bytes=...` to get 206 with those bytes."""
+    return await _hub(request).stages.persistence.audio(call_id, request.headers.get("range"))
+
+
 @router.get("/api/calls", response_model=CallPage)
 async def list_calls(request: Request, f: Annotated[CallFilter, Query()]) -> CallPage:
-    """Stored calls, newest first; `needs_review=true` lists the ones a person should check."""
+    """Stored calls, newest first by default: filter by review flag, domain, category, UTC days
+    (`since`, `until`, both included) and words of the transcript (`q`); `sort` by any column,
+    `order` asc or desc. `needs_review=true` lists the ones a person should check."""
     return await _hub(request).stages.persistence.page(f)
 
 

@@ -1,0 +1,88 @@
+"""A real browser against a real hub: Debian's chromium, driven by Playwright, and `audiohub
+serve` on a loopback port with its embedded defaults (SQLite, local models, in-process jobs).
+
+Screenshots of every page land in test-output/ui/ (AUDIOHUB_TEST_OUTPUT to move it)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+
+from tests.conftest import AUDIO
+from tests.processes import one_process
+
+CHROMIUM = os.environ.get("AUDIOHUB_TEST_CHROMIUM", "/usr/bin/chromium")
+# Three calls of three domains, stored before the browser opens (the upload test adds its own).
+SEEDED = ("banking_card_block_16k.wav", "ecommerce_refund_16k.wav",
+          "healthcare_appointment_16k.wav")
+
+
+@pytest.fixture(scope="session")
+def shots() -> Path:
+    out = Path(os.environ.get("AUDIOHUB_TEST_OUTPUT", "test-output")) / "ui"
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+@pytest.fixture(scope="module")
+def hub_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One hub for a module's tests, with the seeded calls stored through the API."""
+    root = tmp_path_factory.mktemp("ui-hub")
+    with one_process(root / "data", root / "server.log", WORKERS="1") as url:
+        with httpx.Client(base_url=url, timeout=300) as client:
+            for name in SEEDED:
+                with (AUDIO / name).open("rb") as f:
+                    r = client.post("/api/transcribe/", files={"file": (name, f)})
+                assert r.status_code == 200, r.text
+        yield url
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
+        pytest.fail(f"no chromium at {CHROMIUM}; `make test` installs Debian's chromium")
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    # Playwright's own browser download does not work offline: the system's chromium does.
+    browser = playwright.chromium.launch(executable_path=CHROMIUM)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def page_no_js(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(java_script_enabled=False,
+                                  viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def browser_phone(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
+                                  has_touch=True, device_scale_factor=2)
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    yield page
+    context.close()

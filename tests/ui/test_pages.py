@@ -1,0 +1,116 @@
+"""The dashboard's pages over HTTP, without a browser: the browser redirect at `/`, errors as
+pages, refused cross-site forms, bad filters, empty states, and the transcript cut at evidence
+spans that slice the stored transcription exactly."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from audiohub.config import Settings
+from audiohub.domain import CallResult
+from audiohub.gateway.app import create_app
+from audiohub.ui.views import call_view
+from tests.conftest import AUDIO, make_settings
+
+HTML = {"accept": "text/html,application/xhtml+xml"}
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path / "data")
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings)) as c:
+        yield c
+
+
+def test_browsers_are_sent_to_the_dashboard_and_api_clients_keep_the_seed_json(
+    client: TestClient,
+) -> None:
+    r = client.get("/", headers=HTML, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/ui/"
+    api = client.get("/")
+    assert api.status_code == 200
+    assert api.json()["message"] == "Audio Magic Hub API Gateway"
+    assert client.get("/ui", follow_redirects=False).headers["location"] == "/ui/"
+
+
+def test_empty_hub_says_what_to_do(client: TestClient) -> None:
+    calls = client.get("/ui/")
+    assert calls.status_code == 200 and "No calls yet" in calls.text
+    assert "/ui/upload" in calls.text
+    stats = client.get("/ui/stats")
+    assert stats.status_code == 200 and "No calls yet" in stats.text
+
+
+def test_errors_on_pages_are_pages_and_on_the_api_json(client: TestClient) -> None:
+    page = client.get("/ui/calls/999")
+    assert page.status_code == 404
+    assert page.headers["content-type"].startswith("text/html")
+    assert "Not found" in page.text and "no call with id 999" in page.text.lower()
+    api = client.get("/api/calls/999")
+    assert api.status_code == 404 and api.json()["error"] == "not_found"
+    assert client.get("/ui/prompts/nope/nothing").status_code == 404
+
+
+def test_bad_filters_get_a_400_page_naming_the_problem(client: TestClient) -> None:
+    r = client.get("/ui/?since=2026-12-01&until=2026-11-01")
+    assert r.status_code == 400 and "These filters cannot be used" in r.text
+    r = client.get("/ui/?sort=bogus")
+    assert r.status_code == 400 and "sort" in r.text
+
+
+def test_a_form_from_another_site_changes_nothing(client: TestClient) -> None:
+    before = client.get("/ui/prompts/banking/card_block").text.count("<summary>Version")
+    r = client.post("/ui/prompts/banking/card_block",
+                    data={"action": "save", "prompt": "Hijacked", "fields": "x: y"},
+                    headers={"origin": "http://evil.example"})
+    assert r.status_code == 403 and "may not change this hub" in r.text
+    after = client.get("/ui/prompts/banking/card_block").text
+    assert after.count("<summary>Version") == before and "Hijacked" not in after
+    r = client.post("/ui/upload", files={"file": ("a.wav", b"RIFF")},
+                    headers={"origin": "http://evil.example"})
+    assert r.status_code == 403
+    assert client.get("/api/jobs").json()["total"] == 0
+
+
+def test_upload_form_without_a_file_says_so(client: TestClient) -> None:
+    r = client.post("/ui/upload", files={"file": ("", b"")})
+    assert r.status_code in (400, 422)
+    assert r.headers["content-type"].startswith("text/html")
+    assert "recording" in r.text or "file" in r.text
+
+
+def test_the_call_page_marks_exactly_the_evidence_spans(client: TestClient) -> None:
+    name = "healthcare_appointment_16k.wav"
+    with (AUDIO / name).open("rb") as f:
+        r = client.post("/api/transcribe/", files={"file": (name, f)})
+    assert r.status_code == 200, r.text
+    call_id = r.json()["database"]["call_id"]
+    result = CallResult.model_validate(client.get(f"/api/calls/{call_id}?segments=true").json())
+    view = call_view(call_id, result)
+    grounded = [v for v in view.values if v.number is not None]
+    assert len(grounded) >= 2
+    for v in grounded:
+        assert v.evidence is not None
+        text = " ".join(p.text for line in view.lines for p in line.pieces
+                        if v.number in p.evidence)
+        # The marked pieces, joined, are the evidence's slice of the transcription.
+        assert v.evidence.char_start is not None and v.evidence.char_end is not None
+        exact = result.transcription[v.evidence.char_start:v.evidence.char_end]
+        assert exact == v.evidence.text
+        assert text.replace(" ", "") == exact.replace(" ", "")
+    # The transcript is shown whole: the pieces put back together are the transcription.
+    assert " ".join("".join(p.text for p in line.pieces)
+                    for line in view.lines) == result.transcription
+    page = client.get(f"/ui/calls/{call_id}")
+    assert page.status_code == 200
+    for v in grounded:
+        assert f'id="ev-{v.number}"' in page.text
+        assert f'href="#ev-{v.number}"' in page.text
