@@ -217,3 +217,29 @@ def test_save_refuses_a_record_whose_hash_is_not_the_audio_s(cluster: Cluster) -
     assert r.status_code == 400, r.text
     assert "sha256" in r.json()["detail"]
     assert httpx.get(f"{s}/stats", headers=AUTH).json()["total_calls"] == before
+
+
+def test_the_dashboard_works_in_front_of_the_five_services(cluster: Cluster) -> None:
+    """The pages read through the same stage clients as the API: calls, search and the call
+    page from the persistence service, prompts (and an edit) from the prompt service."""
+    call_id = _post_call(cluster).json()["database"]["call_id"]
+    gateway = cluster.url("gateway")
+    with httpx.Client(base_url=gateway, timeout=30) as ui:
+        listed = ui.get("/ui/", params={"q": "Maria", "domain": "healthcare"})
+        assert listed.status_code == 200 and f"/ui/calls/{call_id}" in listed.text
+        assert "No calls match" in ui.get("/ui/", params={"q": "zebra"}).text
+        page = ui.get(f"/ui/calls/{call_id}")
+        assert page.status_code == 200
+        assert 'id="ev-1"' in page.text and f"/api/calls/{call_id}/audio" in page.text
+        assert "healthcare" in ui.get("/ui/stats").text
+        assert "appointment_scheduling" in ui.get("/ui/prompts").text
+        saved = ui.post("/ui/prompts/banking/card_block",
+                        data={"action": "save", "prompt": "Find the card and why to block it.",
+                              "fields": "card_last_four: the last four digits",
+                              "description": "A card to block"})
+        assert saved.status_code == 303, saved.text
+        shown = ui.get(saved.headers["location"])
+        assert "Find the card and why to block it." in shown.text and "Saved as version" in (
+            shown.text)
+        # No DATABASE_URL on this gateway: uploads (jobs) are off, and the page says how.
+        assert "set DATABASE_URL on the gateway" in ui.get("/ui/upload").text

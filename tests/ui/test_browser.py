@@ -191,3 +191,26 @@ def test_readable_on_a_phone(browser_phone: Page, hub_url: str, shots: Path) -> 
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 1
     page.screenshot(path=shots / "call-phone.png", full_page=True)
+
+
+def test_many_files_and_a_drop_each_get_their_own_progress(page: Page, hub_url: str) -> None:
+    page.goto(f"{hub_url}/ui/upload")
+    # Two chosen at once: a row each, each followed to its call (both seeded before, so their
+    # jobs end at once as the same call: deduplicated).
+    page.set_input_files("#files", [str(AUDIO / "ecommerce_refund_16k.wav"),
+                                    str(AUDIO / "healthcare_appointment_16k.wav")])
+    page.click("text=Upload and analyse")
+    rows = page.locator("#uploads .job")
+    expect(rows).to_have_count(2)
+    expect(page.locator("#uploads .job.done a.button")).to_have_count(2, timeout=60_000)
+    assert page.url.endswith("/ui/upload")  # more than one: the page stays to show them all
+
+    # Dropped on the zone: a recording the browser got from the hub itself, as a File.
+    page.evaluate("""async () => {
+        const bytes = await (await fetch('/api/calls/1/audio')).arrayBuffer();
+        const drop = new DataTransfer();
+        drop.items.add(new File([bytes], 'dropped.wav', {type: 'audio/wav'}));
+        document.querySelector('.drop').dispatchEvent(
+            new DragEvent('drop', {dataTransfer: drop, bubbles: true, cancelable: true}));
+    }""")
+    page.wait_for_url(re.compile(r"/ui/calls/\d+$"), timeout=60_000)
