@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from audiohub.config import Settings
-from audiohub.domain import CallResult
+from audiohub.domain import CallResult, CategorySpec, FieldSpec
 from audiohub.gateway.app import create_app
 from audiohub.ui.views import call_view
 from tests.conftest import AUDIO, make_settings
@@ -114,3 +114,25 @@ def test_the_call_page_marks_exactly_the_evidence_spans(client: TestClient) -> N
     for v in grounded:
         assert f'id="ev-{v.number}"' in page.text
         assert f'href="#ev-{v.number}"' in page.text
+
+
+def test_a_generated_prompt_is_listed_for_review_and_approved_as_a_new_version(
+    client: TestClient,
+) -> None:
+    # What an LLM backend saves for a pair outside the library (see prompts/generation.py).
+    hub = client.app.state.hub  # type: ignore[attr-defined]
+    hub.prompts.save(CategorySpec(
+        domain="pets", category="vet_visit", description="A pet owner books a vet visit.",
+        prompt="Extract the pet's name.", fields=[FieldSpec(name="pet_name")],
+        source="generated"))
+    listing = client.get("/ui/prompts").text
+    assert "1 prompt written by the LLM" in listing and "generated · review" in listing
+    page = client.get("/ui/prompts/pets/vet_visit").text
+    assert "Approve this version as it is" in page
+    r = client.post("/ui/prompts/pets/vet_visit", data={"action": "approve"},
+                    follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].endswith("?saved=2")
+    after = client.get(r.headers["location"]).text
+    assert "Saved as version 2" in after and "Version 2 · approved" in after
+    assert "Approve this version" not in after
+    assert "generated · review" not in client.get("/ui/prompts").text
