@@ -14,7 +14,13 @@ from audiohub.errors import BackendUnavailableError
 from audiohub.extraction.backends.local.fields import FieldExtractor, field_kind
 from audiohub.extraction.backends.local.names import spelled_name
 from audiohub.extraction.backends.local.nlp import NUMBER_RUN, load_spacy, number_value, parse
-from audiohub.extraction.backends.local.numbers import SPOKEN_DATE, date_value, money_value
+from audiohub.extraction.backends.local.numbers import (
+    DOTTED_ID,
+    SPOKEN_DATE,
+    date_value,
+    dotted_id,
+    money_value,
+)
 from tests.extraction.transcripts import make_transcript
 
 
@@ -302,7 +308,9 @@ def test_never_invents_values_absent_from_the_call(extractor: FieldExtractor) ->
     ("double five 0 1", "5501"), ("triple 7 2", "7772"), ("fifty five, zero one", "5501"),
     ("B as in Bravo R 5 2 8", "BR528"), ("B.R. 5 2 8 6", "BR5286"), ("381,726", "381726"),
     ("5'0\", 1'8\", 3'7\"", "501837"), ("7 free, free, 0, 1", "73301"), ("wb6 to 748", "WB62748"),
-    ("KTX for 9 2", "KTX492"), ("5501 dash 837", "5501837"), ("5 5 0. 1 8 3", "550183")])
+    ("KTX for 9 2", "KTX492"), ("5501 dash 837", "5501837"), ("5 5 0. 1 8 3", "550183"),
+    # Said twice to confirm it: one id.
+    ("hm72518, hm72518", "HM72518"), ("9 4 7 2. 9 4 7 2", "9472")])
 def test_number_value_joins_spoken_digits(spoken: str, value: str | None) -> None:
     run = NUMBER_RUN.search(f"It's {spoken}.")
     assert run is not None and run.group() == spoken  # the whole id is one run
@@ -314,6 +322,39 @@ def test_number_value_joins_spoken_digits(spoken: str, value: str | None) -> Non
     "It will arrive in 5 to 7 business days."])
 def test_no_id_in_ordinary_speech(said: str) -> None:
     assert all(number_value(m.group()) is None for m in NUMBER_RUN.finditer(said))
+
+
+@pytest.mark.parametrize(("said", "value"), [
+    # Whisper writing a spoken id as a decimal: the digits are the id.
+    ("Sure, it ends in 738.9.", "7389"), ("It's 5.529184, yes.", "5529184"),
+    # Real decimals stay decimals: a price without its currency, short ones, measures.
+    ("It was 64.99 in the end.", None), ("about 2.5 hours", None), ("version 3.14", None),
+    ("a fever of 101.5 degrees", None), ("1250.5 miles away", None), ("$738.9", None)])
+def test_a_decimal_whisper_made_of_a_spoken_id_is_read_as_the_id(said: str,
+                                                                  value: str | None) -> None:
+    assert [v for m in DOTTED_ID.finditer(said) if (v := dotted_id(m))] == (
+        [value] if value else [])
+
+
+def test_the_callers_question_is_the_question_not_its_subject(
+        extractor: FieldExtractor) -> None:
+    transcript = make_transcript([
+        "Keystone Insurance, this is Dana.", "Hi, I have a question about my homeowners policy.",
+        "Sure, what's your policy number?", "It's P H 3 8 1 6 4.",
+        "Thanks. What's your question?", "Does my policy cover water damage from a burst pipe?",
+        "Yes, sudden water damage is covered after the deductible."])
+    values, _ = extractor.extract(transcript, SPECS["policy_inquiry"])
+    assert values["question"] == "Does my policy cover water damage from a burst pipe"
+
+
+def test_the_agent_reading_the_order_back_names_the_item(extractor: FieldExtractor) -> None:
+    transcript = make_transcript([
+        "Thanks for calling Hearth and Home, this is Emily.",
+        "Hi, I'm checking on an order I placed last week.", "Do you have the order number?",
+        "Yes, it's 9 4 7 2 2 6 1.", "9 4 7 2 2 6 1, that's the cast iron skillet, right?",
+        "That's right.", "It shipped on Tuesday and arrives today."])
+    values, _ = extractor.extract(transcript, SPECS["order_status"])
+    assert values == {"order_number": "9472261", "item": "cast iron skillet"}
 
 
 @pytest.mark.parametrize(("said", "value"), [
@@ -364,3 +405,12 @@ def test_load_spacy_is_cached_and_names_the_package_when_missing(
 def test_parse_is_shared_between_stages() -> None:
     nlp = load_spacy()
     assert parse(nlp, "My order number is 7 3 9.") is parse(nlp, "My order number is 7 3 9.")
+
+
+def test_what_a_general_caller_wanted_to_check_is_the_topic(extractor: FieldExtractor) -> None:
+    transcript = make_transcript([
+        "Thanks for calling Maple and Oak furniture. This is Gabriel.",
+        "Hi, I just wanted to check your store hours for this Sunday.",
+        "Sure, on Sundays we're open from 11am to 5pm."])
+    values, _ = extractor.extract(transcript, SPECS["general_inquiry"])
+    assert values["topic"] == "your store hours for this Sunday"

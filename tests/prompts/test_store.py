@@ -85,6 +85,26 @@ def test_saving_adds_a_version_and_reads_return_the_latest(store: SqlPromptStore
     assert n == 2
 
 
+def test_an_upgraded_library_updates_the_pairs_nobody_edited(
+    store: SqlPromptStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store.seed()
+    spec = store.get("banking", "card_block")
+    assert spec is not None
+    store.save(spec.model_copy(update={"prompt": "Ours", "source": "edited"}))
+    # A newer release ships new example sentences for every pair.
+    shipped = [s.model_copy(update={"examples": [*s.examples, "A new example."]})
+               for s in load_library()]
+    monkeypatch.setattr("audiohub.prompts.service.load_library", lambda: shipped)
+    assert store.seed() == 14  # every pair but the edited one
+    fraud = store.get("banking", "fraud_report")
+    assert fraud is not None and fraud.version == 2 and fraud.source == "library"
+    assert fraud.examples[-1] == "A new example."
+    edited = store.get("banking", "card_block")
+    assert edited is not None and edited.prompt == "Ours" and edited.version == 2
+    assert store.seed() == 0  # nothing new the second time
+
+
 @pytest.mark.postgres
 def test_services_starting_at_once_migrate_and_seed_one_postgres_once(pg_url: str) -> None:
     """The prompt and persistence services (and prompt replicas) start together in compose and

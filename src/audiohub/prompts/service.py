@@ -15,17 +15,20 @@ class SqlPromptStore:
         self.db = db
 
     def seed(self) -> int:
-        """Add the shipped library's pairs that the database does not know yet.
+        """Add the shipped library's pairs that the database does not know yet, and a new
+        version of each pair still as an older release shipped it.
 
-        Pairs already present are left alone, so an edited prompt is never overwritten by a
-        restart. Returns how many pairs were added.
+        A pair a person edited or approved, or an LLM generated, is left alone: a restart or
+        an upgrade never overwrites it. Returns how many versions were added.
         """
         added = 0
         with self.db.session() as session:
             repo = PromptRepository(session)
             repo.lock_for_writing()
             for spec in load_library():
-                if repo.latest(spec.domain, spec.category) is None:
+                stored = repo.latest(spec.domain, spec.category)
+                if stored is None or (stored.source == "library" and _content(stored) != (
+                        _content(spec))):
                     repo.add_version(spec)
                     added += 1
         return added
@@ -58,3 +61,8 @@ class SqlPromptStore:
     def health(self) -> str:
         with self.db.session() as session:
             return f"{PromptRepository(session).count()} prompt versions"
+
+
+def _content(spec: CategorySpec) -> tuple[object, ...]:
+    """What a version says (not its number or source)."""
+    return (spec.description, spec.prompt, [f.model_dump() for f in spec.fields], spec.examples)

@@ -114,9 +114,13 @@ TEXT_CUES: dict[str, TextCues] = {
              r"|too (?:small|big|large|tight|loose|short|long)|(?:doesn't|didn't) fit"
              r"|wrong size|arrived \w+ed|came \w+ed|never (?:arrived|came)"),
     "question": TextCues(
+        # Not "a question about my homeowners policy": that names the subject; the question
+        # itself comes next ("Does it cover water damage?").
         lead=r"I'd like to (?:ask|know)|I want(?:ed)? to (?:ask|know)|I was wondering"
-             r"|(?:can|could) you tell me|my question is|question about",
-        keys=r"(?:does|will|is|would) my (?:policy|plan|insurance|coverage)[^.?!]*"),
+             r"|(?:can|could) you tell me|my question is",
+        keys=r"(?:does|will|is|would) my (?:policy|plan|insurance|coverage)[^.?!]*"
+             r"|(?:does|do|will|is|are|would|am|can|could) (?:my|I|it|this|that|the|you)\b"
+             r"[^.?!]*\b(?:cover\w*|includ\w*|pay\w*|protect\w*|claim\w*)\b[^.?!]*"),
     "issue_description": TextCues(
         lead=r"the (?:problem|issue) is|having (?:trouble|problems|issues) with",
         keys=r"(?:not|isn't|stopped|won't|doesn't|can't|keeps?) (?:working|dropping|connect\w*"
@@ -128,7 +132,9 @@ TEXT_CUES: dict[str, TextCues] = {
              r"|broke into|break-in|burst pipe|hail|storm|vandal\w*|leak\w*", widen="chunk"),
     "item": TextCues(
         lead=r"I ordered|I bought|I purchased|the item is|return (?:an?|the|my|this|these|those)"
-             r"|refund (?:for|on) (?:an?|the|my)|order of|I received|I got", nominal=True,
+             r"|refund (?:for|on) (?:an?|the|my)|order of|I received|I got"
+             # The agent reading the order back: "9 4 7 2, that's the cast iron skillet?"
+             r"|that's the", nominal=True,
         before=r"(?:that |which )?(?:I|we) (?:ordered|bought|purchased|got)"
                r"|(?:on|from) (?:my |the |that |your )?order\b"),
     "medication": TextCues(
@@ -147,7 +153,7 @@ TEXT_CUES: dict[str, TextCues] = {
         widen="chunk", nominal=True),
     "topic": TextCues(
         lead=r"calling (?:about|regarding)|it's about|question about|regarding|I'd like to"
-             r"|I want to",
+             r"|I (?:just )?want(?:ed)? to (?:check|ask about|know|find out)|I want to",
         # A caller's own question is the topic: "quick question, what are your opening hours?"
         keys=r"(?:what|when|where|how) (?:are|is|do|does|can|late|early|much|long) (?:your|you"
              r"|the|I|we)\b[^.?!]*\?"),

@@ -121,6 +121,8 @@ class _Run:
         dates = spoken.date_spans(text, ents.get("DATE", []) + ent_times, money + clock)
         ids = [Candidate(m.start(), m.end(), v) for m in spoken.NUMBER_RUN.finditer(text)
                if (v := spoken.number_value(m.group())) is not None]
+        ids += [Candidate(m.start(), m.end(), v) for m in numbers.DOTTED_ID.finditer(text)
+                if (v := numbers.dotted_id(m)) is not None]
         ids = [i for i in ids if not _overlaps((i.start, i.end), money + clock + address + dates)]
         self.typed = typed = money + clock + address + [(i.start, i.end) for i in ids]
         # spaCy calls "9 9 3 1 2 7" a TIME: its times count only where no number run is.

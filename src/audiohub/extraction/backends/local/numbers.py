@@ -48,6 +48,23 @@ _TOKEN = re.compile(rf"{_UNIT}|{_SOUNDALIKE}")
 _SPEECH = frozenset({"I", "A", "ID", "OK", "TV", "OH"})
 
 
+# Whisper now and then writes a digit string it heard as a decimal ("it ends in 738.9", "it's
+# 5.529184"). Four or more digits, with no currency before and no unit after, are an id; a price
+# said without its currency ("64.99") and short decimals ("2.5") are not.
+DOTTED_ID = re.compile(
+    r"(?<![\w$£€.,:/])(\d+)\.(\d+)(?![\w%]|[.,]\d|\s*(?:percent|degrees?|hours?|minutes?"
+    r"|miles?|kilo\w*|pounds?|dollars?|bucks|euros?|cents|million|billion|thousand|mg"
+    r"|milligrams?|ml|gigs?|GB|MB)\b)", re.I)
+
+
+def dotted_id(match: re.Match[str]) -> str | None:
+    """The digits of a `DOTTED_ID` match, or None when it reads as a real decimal."""
+    whole, part = match.group(1), match.group(2)
+    if len(whole + part) < 4 or (len(part) == 2 and len(whole) <= 3):
+        return None
+    return whole + part
+
+
 def number_value(spoken: str) -> str | None:
     """The digits and code letters of a spoken number, joined.
 
@@ -68,6 +85,10 @@ def number_value(spoken: str) -> str | None:
                      or units[-1].lower() in _SOUNDALIKES):
         units.pop()
     value = "".join(_unit_value(u) for u in units)
+    half = len(value) // 2
+    if half >= 3 and value[:half] == value[half:] and len(value) % 2 == 0:
+        # Said twice in a row, as callers and agents confirm an id: "HM72518, HM72518".
+        value = value[:half]
     digits = sum(c.isdigit() for c in value)
     # "5 to 7 business days" is a range, not the id "527": a sound-alike needs a long id.
     if any(u.lower() in _SOUNDALIKES for u in units) and len(value) < 5:
