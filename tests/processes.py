@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import uvicorn
@@ -89,13 +90,18 @@ def start_five(root: Path, database_url: str, token: str) -> dict[str, Server]:
 
 
 @contextlib.contextmanager
-def serve_in_thread(app: ASGIApp) -> Iterator[str]:
-    """A real uvicorn server for `app` on a free loopback port, in a thread; yields its URL."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+def serve_in_thread(app: ASGIApp, port: int | None = None, **config: Any) -> Iterator[str]:
+    """A real uvicorn server for `app` on a loopback port (a free one unless given), in a
+    thread; yields its URL. `config` goes to uvicorn.Config."""
+    port = port or free_port()
+    server = uvicorn.Server(uvicorn.Config(
+        app, host="127.0.0.1", port=port, **{"log_level": "error", **config}))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
+    deadline = time.monotonic() + 10
     while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError(f"the test server on port {port} did not start")
         time.sleep(0.05)
     try:
         yield f"http://127.0.0.1:{port}"

@@ -13,19 +13,18 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import itertools
 import json
 import re
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
-from tests.processes import free_port
+from tests.processes import free_port, serve_in_thread
 
 # What Gemini's v1beta Schema message has (anything else is "Unknown name ... Cannot find field").
 SCHEMA_FIELDS = {
@@ -115,19 +114,14 @@ class GeminiServer:
         self._polls: dict[str, int] = {}
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self._server = uvicorn.Server(uvicorn.Config(
-            self._app(), host="127.0.0.1", port=self.port, log_level="error"))
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self._running = contextlib.ExitStack()
 
     def __enter__(self) -> GeminiServer:
-        self._thread.start()
-        while not self._server.started:
-            time.sleep(0.02)
+        self._running.enter_context(serve_in_thread(self._app(), self.port))
         return self
 
     def __exit__(self, *_: object) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
+        self._running.close()
 
     def reset(self) -> None:
         self.script, self.default, self.requests = [], None, []

@@ -5,10 +5,10 @@ chat-completions wire format and answers with whatever fault a test scripts."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib.util
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -17,11 +17,10 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from tests.processes import free_port
+from tests.processes import free_port, serve_in_thread
 
 LLAMA_MODEL = "smollm2-135m-instruct"
 
@@ -130,27 +129,20 @@ class ScriptedOpenAI:
             return {"object": "list", "data": [
                 {"id": "scripted", "object": "model", "created": 0, "owned_by": "tests"}]}
 
-        self.server = uvicorn.Server(uvicorn.Config(
-            app, host="127.0.0.1", port=self.port, log_level="warning",
-            timeout_graceful_shutdown=1))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.app = app
+        self._running = contextlib.ExitStack()
 
     def script(self, *steps: Step) -> None:
         self.steps = list(steps)
         self.received.clear()
 
     def start(self) -> ScriptedOpenAI:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("scripted OpenAI server did not start")
-            time.sleep(0.05)
+        self._running.enter_context(serve_in_thread(
+            self.app, self.port, log_level="warning", timeout_graceful_shutdown=1))
         return self
 
     def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
+        self._running.close()
 
 
 @pytest.fixture(scope="session")
