@@ -310,7 +310,9 @@ def test_never_invents_values_absent_from_the_call(extractor: FieldExtractor) ->
     ("5'0\", 1'8\", 3'7\"", "501837"), ("7 free, free, 0, 1", "73301"), ("wb6 to 748", "WB62748"),
     ("KTX for 9 2", "KTX492"), ("5501 dash 837", "5501837"), ("5 5 0. 1 8 3", "550183"),
     # Said twice to confirm it: one id.
-    ("hm72518, hm72518", "HM72518"), ("9 4 7 2. 9 4 7 2", "9472")])
+    ("hm72518, hm72518", "HM72518"), ("9 4 7 2. 9 4 7 2", "9472"),
+    # ... but an id whose halves repeat, said in one go, is kept whole.
+    ("1 2 3 1 2 3", "123123"), ("1 0 0 1 0 0", "100100")])
 def test_number_value_joins_spoken_digits(spoken: str, value: str | None) -> None:
     run = NUMBER_RUN.search(f"It's {spoken}.")
     assert run is not None and run.group() == spoken  # the whole id is one run
@@ -329,7 +331,8 @@ def test_no_id_in_ordinary_speech(said: str) -> None:
     ("Sure, it ends in 738.9.", "7389"), ("It's 5.529184, yes.", "5529184"),
     # Real decimals stay decimals: a price without its currency, short ones, measures.
     ("It was 64.99 in the end.", None), ("about 2.5 hours", None), ("version 3.14", None),
-    ("a fever of 101.5 degrees", None), ("1250.5 miles away", None), ("$738.9", None)])
+    ("a fever of 101.5 degrees", None), ("1250.5 miles away", None), ("$738.9", None),
+    ("It was 1299.99 with tax.", None), ("2020.5 meters", None)])
 def test_a_decimal_whisper_made_of_a_spoken_id_is_read_as_the_id(said: str,
                                                                   value: str | None) -> None:
     assert [v for m in DOTTED_ID.finditer(said) if (v := dotted_id(m))] == (
@@ -414,3 +417,12 @@ def test_what_a_general_caller_wanted_to_check_is_the_topic(extractor: FieldExtr
         "Sure, on Sundays we're open from 11am to 5pm."])
     values, _ = extractor.extract(transcript, SPECS["general_inquiry"])
     assert values["topic"] == "your store hours for this Sunday"
+
+
+def test_that_is_the_names_an_item_only_after_a_number_read_back(
+        extractor: FieldExtractor) -> None:
+    transcript = make_transcript([
+        "Thanks for calling Hearth and Home.", "My order hasn't arrived, that's the problem.",
+        "Do you have the order number?", "Yes, it's 9 4 7 2 2 6 1."])
+    values, _ = extractor.extract(transcript, SPECS["order_status"])
+    assert values["item"] != "problem"

@@ -134,7 +134,7 @@ TEXT_CUES: dict[str, TextCues] = {
         lead=r"I ordered|I bought|I purchased|the item is|return (?:an?|the|my|this|these|those)"
              r"|refund (?:for|on) (?:an?|the|my)|order of|I received|I got"
              # The agent reading the order back: "9 4 7 2, that's the cast iron skillet?"
-             r"|that's the", nominal=True,
+             r"|(?<=\d, )that's the|(?<=\d )that's the", nominal=True,
         before=r"(?:that |which )?(?:I|we) (?:ordered|bought|purchased|got)"
                r"|(?:on|from) (?:my |the |that |your )?order\b"),
     "medication": TextCues(

@@ -53,14 +53,16 @@ _SPEECH = frozenset({"I", "A", "ID", "OK", "TV", "OH"})
 # said without its currency ("64.99") and short decimals ("2.5") are not.
 DOTTED_ID = re.compile(
     r"(?<![\w$£€.,:/])(\d+)\.(\d+)(?![\w%]|[.,]\d|\s*(?:percent|degrees?|hours?|minutes?"
-    r"|miles?|kilo\w*|pounds?|dollars?|bucks|euros?|cents|million|billion|thousand|mg"
-    r"|milligrams?|ml|gigs?|GB|MB)\b)", re.I)
+    r"|seconds?|days?|weeks?|months?|years?|miles?|kilo\w*|meters?|metres?|feet|foot|inch\w*"
+    r"|kg|lbs?|pounds?|grams?|ounces?|liters?|litres?|gallons?|dollars?|bucks|euros?|cents"
+    r"|million|billion|thousand|mg|milligrams?|ml|gigs?|GB|MB)\b)", re.I)
 
 
 def dotted_id(match: re.Match[str]) -> str | None:
-    """The digits of a `DOTTED_ID` match, or None when it reads as a real decimal."""
+    """The digits of a `DOTTED_ID` match, or None when it reads as a real decimal: two places
+    after the point are a price ("1299.99"), and under four digits a measure ("2.5")."""
     whole, part = match.group(1), match.group(2)
-    if len(whole + part) < 4 or (len(part) == 2 and len(whole) <= 3):
+    if len(whole + part) < 4 or len(part) == 2:
         return None
     return whole + part
 
@@ -84,16 +86,24 @@ def number_value(spoken: str) -> str | None:
     while units and (units[-1] in _SPEECH or units[-1].lower() == "oh"
                      or units[-1].lower() in _SOUNDALIKES):
         units.pop()
-    value = "".join(_unit_value(u) for u in units)
-    half = len(value) // 2
-    if half >= 3 and value[:half] == value[half:] and len(value) % 2 == 0:
-        # Said twice in a row, as callers and agents confirm an id: "HM72518, HM72518".
-        value = value[:half]
+    value = _said_twice(spoken) or "".join(_unit_value(u) for u in units)
     digits = sum(c.isdigit() for c in value)
     # "5 to 7 business days" is a range, not the id "527": a sound-alike needs a long id.
     if any(u.lower() in _SOUNDALIKES for u in units) and len(value) < 5:
         return None
     return value if digits >= 3 or (digits and len(value) >= 5) else None
+
+
+def _said_twice(spoken: str) -> str | None:
+    """The id of a run that says it twice, as callers and agents confirm one ("HM72518,
+    HM72518"): the two halves are split by a comma or a full stop. "1 2 3 1 2 3", said in one
+    go, is the id 123123."""
+    for sep in re.finditer(r"[,.]\s+", spoken):
+        first = "".join(_unit_value(m.group()) for m in _TOKEN.finditer(spoken[:sep.start()]))
+        second = "".join(_unit_value(m.group()) for m in _TOKEN.finditer(spoken[sep.end():]))
+        if len(first) >= 3 and first == second:
+            return first
+    return None
 
 
 def _unit_value(unit: str) -> str:
