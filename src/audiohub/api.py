@@ -49,10 +49,18 @@ def new_app(
         length = request.headers.get("content-length")
         if length and length.isdigit() and int(length) > limit:
             detail = f"the request is larger than MAX_UPLOAD_MB ({settings.max_upload_mb:g} MB)"
-            return error_response(413, "file_too_large", detail)
+            return respond(request, 413, "file_too_large", detail)
         return await call_next(request)
 
     return app
+
+
+def respond(request: Request, status: int, error: str, detail: object) -> Response:
+    """An error as JSON, or as a page for the dashboard's paths (/ui/)."""
+    page: ErrorPage | None = getattr(request.app.state, "error_page", None)
+    if page is not None and request.url.path.startswith("/ui/"):
+        return page(request, status, error, str(detail))
+    return error_response(status, error, detail)
 
 
 def error_response(status: int, error: str, detail: object) -> JSONResponse:
@@ -62,12 +70,6 @@ def error_response(status: int, error: str, detail: object) -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     """One place where errors become HTTP: `{"error": ..., "detail": ...}` with the right status,
     or, for the dashboard's pages (/ui/), the same error as a page a person can read."""
-
-    def respond(request: Request, status: int, error: str, detail: object) -> Response:
-        page: ErrorPage | None = getattr(request.app.state, "error_page", None)
-        if page is not None and request.url.path.startswith("/ui/"):
-            return page(request, status, error, str(detail))
-        return error_response(status, error, detail)
 
     @app.exception_handler(AudioHubError)
     async def _hub_error(request: Request, exc: AudioHubError) -> Response:

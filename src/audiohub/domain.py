@@ -11,6 +11,10 @@ from typing import Any, Literal, Self
 
 from pydantic import BaseModel, Field, model_validator
 
+# The largest id or offset the API looks up: beyond any stored row, and within what every
+# database's integer takes (a larger one would be an error inside the query, not a 404).
+MAX_ID = 2**31 - 1
+
 
 class Word(BaseModel):
     """One recognised word with its audio time."""
@@ -334,7 +338,7 @@ class CallFilter(BaseModel):
     sort: SortColumn = "created_at"
     order: Literal["asc", "desc"] = "desc"
     limit: int = Field(default=50, ge=1, le=500)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=MAX_ID)
 
     @model_validator(mode="after")
     def _days_in_order(self) -> Self:

@@ -83,6 +83,13 @@ class UnauthorizedError(AudioHubError):
     error = "unauthorized"
 
 
+class ConflictError(AudioHubError):
+    """The change was made against a version that is no longer the current one."""
+
+    status_code = 409
+    error = "conflict"
+
+
 class ForbiddenError(AudioHubError):
     """A request the hub refuses whoever sends it: a form posted from another site."""
 

@@ -4,6 +4,7 @@ gateway's 503 when a stage is down (after the retries), then success once it is 
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -233,8 +234,12 @@ def test_the_dashboard_works_in_front_of_the_five_services(cluster: Cluster) -> 
         assert 'id="ev-1"' in page.text and f"/api/calls/{call_id}/audio" in page.text
         assert "healthcare" in ui.get("/ui/stats").text
         assert "appointment_scheduling" in ui.get("/ui/prompts").text
+        version = re.search(r'name="version" value="(\d+)"',
+                            ui.get("/ui/prompts/banking/card_block").text)
+        assert version is not None
         saved = ui.post("/ui/prompts/banking/card_block",
-                        data={"action": "save", "prompt": "Find the card and why to block it.",
+                        data={"action": "save", "version": version.group(1),
+                              "prompt": "Find the card and why to block it.",
                               "fields": "card_last_four: the last four digits",
                               "description": "A card to block"})
         assert saved.status_code == 303, saved.text

@@ -17,7 +17,7 @@ from audiohub.jobs.celery_backend import CeleryQueue
 from audiohub.jobs.endpoints import router as jobs_router
 from audiohub.jobs.inprocess import InProcessQueue
 from audiohub.jobs.service import JobService, jobs_available
-from audiohub.ui.endpoints import install_ui
+from audiohub.web.endpoints import install_ui
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, File, Path, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from audiohub import __version__
-from audiohub.domain import CallFilter, CallPage, CallResult, Stats
+from audiohub.domain import MAX_ID, CallFilter, CallPage, CallResult, Stats
 from audiohub.errors import MissingFileError
 from audiohub.gateway.hub import Hub
 from audiohub.gateway.uploads import stage_upload
@@ -93,7 +93,7 @@ async def transcribe(
 
 @router.get("/api/calls/{call_id}", response_model=None, responses={200: {"model": CallResult}})
 async def get_call(
-    request: Request, call_id: Annotated[int, Path(ge=1)], segments: SegmentsFlag = False
+    request: Request, call_id: Annotated[int, Path(ge=1, le=MAX_ID)], segments: SegmentsFlag = False
 ) -> JSONResponse:
     """A stored call, exactly as POST /api/transcribe/ returned it."""
     return JSONResponse((await _hub(request).stages.persistence.get(call_id)).output(segments))
@@ -102,7 +102,7 @@ async def get_call(
 @router.get("/api/calls/{call_id}/audio", response_class=Response,
             responses={200: {"content": {"audio/*": {}}}, 206: {"description": "A byte range"},
                        416: {"description": "The range is beyond the end of the recording"}})
-async def call_audio(request: Request, call_id: Annotated[int, Path(ge=1)]) -> Response:
+async def call_audio(request: Request, call_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> Response:
     """The call's recording, for a player: send `Range: bytes=...` to get 206 with those bytes."""
     return await _hub(request).stages.persistence.audio(call_id, request.headers.get("range"))
 

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from audiohub.api import health_report, require_service_token
 from audiohub.config import Settings
-from audiohub.domain import CallFilter, CallPage, CallRecord, CallResult, Stats
+from audiohub.domain import MAX_ID, CallFilter, CallPage, CallRecord, CallResult, Stats
 from audiohub.errors import InvalidInputError
 from audiohub.gateway.uploads import stage_upload
 from audiohub.persistence.schemas import SaveResponse
@@ -56,7 +56,7 @@ async def save(
 
 @router.get("/call/{call_id}", response_model=None, responses={200: {"model": CallResult}})
 async def get_call(
-    request: Request, call_id: Annotated[int, Path(ge=1)], segments: bool = False
+    request: Request, call_id: Annotated[int, Path(ge=1, le=MAX_ID)], segments: bool = False
 ) -> JSONResponse:
     """A stored call, as the gateway returned it."""
     result = await to_thread.run_sync(_store(request).get, call_id)
@@ -73,7 +73,7 @@ async def list_calls(request: Request, f: Annotated[CallFilter, Query()]) -> Cal
 @router.get("/audio/{call_id}", response_class=FileResponse,
             responses={200: {"content": {"audio/*": {}}}, 206: {"description": "A byte range"},
                        416: {"description": "The range is beyond the end of the recording"}})
-async def audio(request: Request, call_id: Annotated[int, Path(ge=1)]) -> FileResponse:
+async def audio(request: Request, call_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> FileResponse:
     """The call's stored recording; a `Range` header gets 206 with those bytes (416 beyond
     the end), so a player can seek without downloading the whole file."""
     path, media_type = await to_thread.run_sync(_store(request).audio, call_id)

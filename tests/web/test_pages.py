@@ -11,9 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from audiohub.config import Settings
-from audiohub.domain import CallResult, CategorySpec, FieldSpec
+from audiohub.domain import CallResult, CategorySpec, FieldSpec, Segment
 from audiohub.gateway.app import create_app
-from audiohub.ui.views import call_view
+from audiohub.web.views import call_view, transcript_lines
 from tests.conftest import AUDIO, make_settings
 
 HTML = {"accept": "text/html,application/xhtml+xml"}
@@ -68,10 +68,16 @@ def test_bad_filters_get_a_400_page_naming_the_problem(client: TestClient) -> No
 
 def test_a_form_from_another_site_changes_nothing(client: TestClient) -> None:
     before = client.get("/ui/prompts/banking/card_block").text.count("<summary>Version")
-    r = client.post("/ui/prompts/banking/card_block",
-                    data={"action": "save", "prompt": "Hijacked", "fields": "x: y"},
+    form = {"action": "save", "version": "1", "prompt": "Hijacked", "fields": "x: y"}
+    r = client.post("/ui/prompts/banking/card_block", data=form,
                     headers={"origin": "http://evil.example"})
     assert r.status_code == 403 and "may not change this hub" in r.text
+    r = client.post("/ui/prompts/banking/card_block", data=form,
+                    headers={"sec-fetch-site": "cross-site"})
+    assert r.status_code == 403
+    r = client.post("/ui/prompts/banking/card_block", data=form,
+                    headers={"referer": "http://evil.example/page"})
+    assert r.status_code == 403
     after = client.get("/ui/prompts/banking/card_block").text
     assert after.count("<summary>Version") == before and "Hijacked" not in after
     r = client.post("/ui/upload", files={"file": ("a.wav", b"RIFF")},
@@ -82,9 +88,42 @@ def test_a_form_from_another_site_changes_nothing(client: TestClient) -> None:
 
 def test_upload_form_without_a_file_says_so(client: TestClient) -> None:
     r = client.post("/ui/upload", files={"file": ("", b"")})
-    assert r.status_code in (400, 422)
+    assert r.status_code == 400
     assert r.headers["content-type"].startswith("text/html")
-    assert "recording" in r.text or "file" in r.text
+    assert "choose at least one recording to upload" in r.text
+
+
+def test_a_refused_file_is_listed_and_the_others_go_on(client: TestClient) -> None:
+    call = AUDIO / "banking_card_block_16k.wav"
+    r = client.post("/ui/upload", files=[("file", (call.name, call.read_bytes())),
+                                         ("file", ("empty.wav", b""))])
+    assert r.status_code == 202, r.text
+    assert "Not accepted" in r.text and "empty.wav" in r.text
+    assert "banking_card_block_16k.wav" in r.text
+    assert 'http-equiv="refresh" content="2; url=/ui/jobs?id=' in r.text
+    assert client.get("/api/jobs").json()["total"] == 1
+
+
+def test_out_of_range_ids_are_refused_not_looked_up(client: TestClient) -> None:
+    assert client.get(f"/ui/calls/{2**63}").status_code == 422
+    assert client.get(f"/api/calls/{2**63}").status_code == 422
+    assert client.get("/ui/", params={"offset": 2**63}).status_code == 400
+    ids = [("id", f"{n:032x}") for n in range(51)]
+    assert client.get("/ui/jobs", params=ids).status_code == 422
+
+
+def test_a_prompt_edit_made_on_an_older_version_is_refused(client: TestClient) -> None:
+    form = {"action": "save", "version": "1", "prompt": "First edit",
+            "fields": "customer_name: who calls"}
+    assert client.post("/ui/prompts/banking/card_block", data=form,
+                       follow_redirects=False).status_code == 303
+    stale = client.post("/ui/prompts/banking/card_block", data={**form, "prompt": "Stale"})
+    assert stale.status_code == 409 and "is at version 2 now, not 1" in stale.text
+    assert "Stale" not in client.get("/ui/prompts/banking/card_block").text
+    # A library prompt is not the LLM's: there is nothing to approve.
+    r = client.post("/ui/prompts/banking/fraud_report", data={"action": "approve",
+                                                                "version": "1"})
+    assert r.status_code == 400 and "nothing to approve" in r.text
 
 
 def test_the_call_page_marks_exactly_the_evidence_spans(client: TestClient) -> None:
@@ -129,10 +168,25 @@ def test_a_generated_prompt_is_listed_for_review_and_approved_as_a_new_version(
     assert "1 prompt written by the LLM" in listing and "generated · review" in listing
     page = client.get("/ui/prompts/pets/vet_visit").text
     assert "Approve this version as it is" in page
-    r = client.post("/ui/prompts/pets/vet_visit", data={"action": "approve"},
+    r = client.post("/ui/prompts/pets/vet_visit", data={"action": "approve", "version": "1"},
                     follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"].endswith("?saved=2")
     after = client.get(r.headers["location"]).text
     assert "Saved as version 2" in after and "Version 2 · approved" in after
     assert "Approve this version" not in after
     assert "generated · review" not in client.get("/ui/prompts").text
+
+
+def test_every_evidence_span_gets_its_anchor_wherever_it_begins() -> None:
+    # "Hi there." + " " + "Card 4567 please." : span 1 starts on the joining space, span 2
+    # crosses into the second segment, span 3 overlaps span 2.
+    segments = [Segment(id=0, start=0, end=1, text="Hi there."),
+                Segment(id=1, start=1, end=2, text="Card 4567 please.")]
+    text = "Hi there. Card 4567 please."
+    spans = {1: (9, 14), 2: (3, 19), 3: (15, 19)}
+    lines = transcript_lines(text, segments, spans)
+    anchors = [n for line in lines for p in line.pieces for n in p.starts]
+    assert sorted(anchors) == [1, 2, 3]  # each once
+    for n, (a, b) in spans.items():
+        marked = "".join(p.text for line in lines for p in line.pieces if n in p.evidence)
+        assert marked.replace(" ", "") == text[a:b].replace(" ", "")

@@ -7,29 +7,37 @@ process and in front of the five services alike.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path as FsPath
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode, urlsplit
 
 from anyio import to_thread
-from fastapi import APIRouter, FastAPI, File, Form, Path, Query, Request, UploadFile
+from fastapi import APIRouter, FastAPI, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from pydantic import ValidationError
+from pydantic import StringConstraints, ValidationError
+from starlette.datastructures import UploadFile as StarletteUpload
 
 from audiohub import __version__
-from audiohub.domain import CallFilter, CallPage, CategorySpec, FieldSpec
-from audiohub.errors import ForbiddenError, InvalidInputError, NotFoundError
+from audiohub.domain import MAX_ID, CallFilter, CallPage, CategorySpec
+from audiohub.errors import (
+    AudioHubError,
+    ConfigurationError,
+    ConflictError,
+    ForbiddenError,
+    InvalidInputError,
+    NotFoundError,
+)
 from audiohub.gateway.hub import Hub
 from audiohub.jobs.schemas import Job
 from audiohub.jobs.service import JOBS_NEED_DATABASE, JobService
 from audiohub.prompts.schemas import PromptEdit
-from audiohub.ui import charts, views
+from audiohub.web import charts, views
 
 HERE = FsPath(__file__).parent
 PAGE_SIZE = 25
+MAX_FILES = 50  # recordings one upload form may carry (each becomes a job)
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 
@@ -37,7 +45,8 @@ router = APIRouter(prefix="/ui", include_in_schema=False)
 def install_ui(app: FastAPI) -> None:
     """Mount the dashboard on the gateway: its pages, its static files, its error page."""
     templates = Jinja2Templates(directory=HERE / "templates")
-    templates.env.filters.update(clock=clock, when=when, pct=pct, signed=signed)
+    templates.env.filters.update(clock=views.clock, when=views.when, pct=views.pct,
+                                 signed=views.signed)
     templates.env.globals.update(version=__version__)
     app.state.templates = templates
     app.state.error_page = error_page
@@ -64,11 +73,17 @@ def _jobs(request: Request) -> JobService | None:
 
 
 def _same_origin(request: Request) -> None:
-    """Forms that change things must come from these pages: a browser names the page's origin
-    in `Origin` on every POST, and another site's form would name its own."""
-    origin = request.headers.get("origin")
-    if origin and urlsplit(origin).netloc != request.headers.get("host"):
-        raise ForbiddenError(f"a form from {origin} may not change this hub; use its own pages")
+    """Forms that change things must come from these pages. Browsers say where a request comes
+    from: `Sec-Fetch-Site`, and the page's origin in `Origin` (or `Referer`) on every POST; a
+    form on another site names its own. Clients that are not browsers send neither."""
+    site = request.headers.get("sec-fetch-site")
+    if site is not None and site not in ("same-origin", "none"):
+        raise ForbiddenError(f"a form from another site ({site}) may not change this hub; "
+                             "use its own pages")
+    sender = request.headers.get("origin") or request.headers.get("referer")
+    if sender and urlsplit(sender).netloc != request.headers.get("host"):
+        raise ForbiddenError(f"a form from {urlsplit(sender).netloc or sender!r} may not change "
+                             "this hub; use its own pages")
 
 
 # --- calls --------------------------------------------------------------------------------------
@@ -105,7 +120,8 @@ async def calls(request: Request) -> HTMLResponse:
 
 
 @router.get("/calls/{call_id}", response_class=HTMLResponse)
-async def call_detail(request: Request, call_id: Annotated[int, Path(ge=1)]) -> HTMLResponse:
+async def call_detail(request: Request,
+                      call_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> HTMLResponse:
     """One call: player, transcript by segment, values with their evidence, metrics."""
     result = await _hub(request).stages.persistence.get(call_id)
     view = views.call_view(call_id, result)
@@ -121,39 +137,67 @@ async def call_detail(request: Request, call_id: Annotated[int, Path(ge=1)]) -> 
 async def upload_form(request: Request) -> HTMLResponse:
     jobs = _jobs(request)
     return render(request, "upload.html", jobs_off=None if jobs else JOBS_NEED_DATABASE,
-                  max_mb=request.app.state.settings.max_upload_mb)
+                  max_mb=request.app.state.settings.max_upload_mb, max_files=MAX_FILES)
 
 
-@router.post("/upload", response_class=RedirectResponse)
-async def upload(request: Request,
-                 file: Annotated[list[UploadFile], File()]) -> RedirectResponse:
-    """The form without JavaScript: each file becomes a job; the jobs page follows them."""
+@router.post("/upload", response_class=HTMLResponse, response_model=None)
+async def upload(request: Request) -> Response:
+    """The form without JavaScript (multipart, fields `file`): each file becomes a job; the
+    jobs page follows them. A file that is refused is listed with the reason, the others go
+    on. The form's origin is checked before its body is read."""
     _same_origin(request)
-    jobs = _jobs(request)
-    if jobs is None:
-        raise InvalidInputError(JOBS_NEED_DATABASE)
-    files = [f for f in file if f.filename]
+    jobs = _require_jobs(request)
+    # Parsed here, not by a File() parameter: an empty file part is then "no file chosen", and
+    # too many files are refused while the body is read.
+    form = await request.form(max_files=MAX_FILES)
+    files = [f for f in form.getlist("file") if isinstance(f, StarletteUpload) and f.filename]
     if not files:
         raise InvalidInputError("choose at least one recording to upload")
-    ids = []
+    accepted: list[Job] = []
+    refused: list[tuple[str, str]] = []
     for f in files:
-        accepted = await to_thread.run_sync(jobs.submit, f.file, f.filename)
-        ids.append(accepted.job_id)
-    return RedirectResponse(f"/ui/jobs?{urlencode([('id', i) for i in ids])}", status_code=303)
+        try:
+            job = await to_thread.run_sync(jobs.submit, f.file, f.filename)
+        except AudioHubError as exc:
+            refused.append((f.filename or "", exc.detail))
+            continue
+        accepted.append(await to_thread.run_sync(jobs.get, job.job_id))
+    if not refused:  # the usual case: on to the jobs page (a reload there posts nothing)
+        return RedirectResponse(_follow(accepted), status_code=303)
+    return _jobs_page(request, accepted, refused, 202 if accepted else 400)
 
 
 @router.get("/jobs", response_class=HTMLResponse)
-async def job_status(request: Request,
-                     id: Annotated[list[str], Query(max_length=32)]) -> HTMLResponse:
+async def job_status(
+    request: Request,
+    id: Annotated[list[Annotated[str, StringConstraints(max_length=32)]],
+                  Query(max_length=MAX_FILES)],
+) -> HTMLResponse:
     """Where uploads are: refreshed every two seconds until each has ended."""
+    jobs = _require_jobs(request)
+    found: list[Job] = []
+    for job_id in id:
+        found.append(await to_thread.run_sync(jobs.get, job_id))
+    return _jobs_page(request, found, [])
+
+
+def _require_jobs(request: Request) -> JobService:
     jobs = _jobs(request)
     if jobs is None:
-        raise InvalidInputError(JOBS_NEED_DATABASE)
-    found: list[Job] = []
-    for job_id in id[:50]:
-        found.append(await to_thread.run_sync(jobs.get, job_id))
-    running = any(j.status not in ("done", "failed") for j in found)
-    return render(request, "jobs.html", jobs=found, running=running)
+        raise ConfigurationError(JOBS_NEED_DATABASE)
+    return jobs
+
+
+def _jobs_page(request: Request, jobs: list[Job], refused: list[tuple[str, str]],
+               status: int = 200) -> HTMLResponse:
+    running = any(j.status not in ("done", "failed") for j in jobs)
+    # The page refreshes itself at its GET address, never by posting the upload again.
+    return render(request, "jobs.html", status, jobs=jobs, refused=refused,
+                  running=running, follow=_follow(jobs))
+
+
+def _follow(jobs: list[Job]) -> str:
+    return f"/ui/jobs?{urlencode([('id', j.job_id) for j in jobs])}"
 
 
 # --- stats --------------------------------------------------------------------------------------
@@ -192,30 +236,40 @@ async def prompt_detail(request: Request, domain: str, category: str,
 @router.post("/prompts/{domain}/{category}", response_class=HTMLResponse, response_model=None)
 async def prompt_save(
     request: Request, domain: str, category: str,
-    action: Annotated[str, Form()] = "save",
+    version: Annotated[int, Form(ge=1, le=MAX_ID)],
+    action: Annotated[Literal["save", "approve"], Form()] = "save",
     description: Annotated[str, Form(max_length=2000)] = "",
     prompt: Annotated[str, Form(max_length=20000)] = "",
     fields: Annotated[str, Form(max_length=20000)] = "",
     examples: Annotated[str, Form(max_length=20000)] = "",
 ) -> Response:
-    """Approve the current version, or save an edit: either is a new version."""
+    """Approve the version shown, or save an edit of it: either is a new version. A form made
+    from an older version than the current one is refused (409), so no change is lost."""
     _same_origin(request)
     stage = _hub(request).stages.prompts
     history = await _history(request, domain, category)
     current = history[0]
-    if action == "approve":
-        edit = PromptEdit(description=current.description, prompt=current.prompt,
-                          fields=current.fields, examples=current.examples, source="approved")
-    else:
-        try:
+    if version != current.version:
+        raise ConflictError(
+            f"{domain}/{category} is at version {current.version} now, not {version}: reload "
+            "the page to see it, then make the change again")
+    form = {"description": description, "prompt": prompt, "fields": fields,
+            "examples": examples}
+    try:
+        if action == "approve":
+            if current.source != "generated":
+                raise InvalidInputError(
+                    f"version {current.version} is {current.source}, not generated: there is "
+                    "nothing to approve")
+            edit = PromptEdit.of(current)
+        else:
             edit = PromptEdit(description=description.strip(), prompt=prompt.strip(),
-                              fields=parse_fields(fields, current.fields),
+                              fields=views.parse_fields(fields, current.fields),
                               examples=[e.strip() for e in examples.splitlines() if e.strip()],
                               source="edited")
-        except (ValidationError, InvalidInputError) as exc:
-            return _prompt_page(request, history, 400, error=_problems(exc), form={
-                "description": description, "prompt": prompt, "fields": fields,
-                "examples": examples})
+    except (ValidationError, InvalidInputError) as exc:
+        return _prompt_page(request, history, 400, error=_problems(exc),
+                            form=None if action == "approve" else form)
     saved = await stage.save(domain, category, edit)
     return RedirectResponse(f"/ui/prompts/{domain}/{category}?saved={saved.version}",
                             status_code=303)
@@ -233,36 +287,10 @@ def _prompt_page(request: Request, history: list[CategorySpec], status: int = 20
                  form: dict[str, str] | None = None) -> HTMLResponse:
     current = history[0]
     form = form or {"description": current.description, "prompt": current.prompt,
-                    "fields": format_fields(current.fields),
+                    "fields": views.format_fields(current.fields),
                     "examples": "\n".join(current.examples)}
     return render(request, "prompt.html", status, spec=current, history=history,
                   saved=saved, error=error, form=form)
-
-
-FIELD_LINE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\[([a-z_]+)\])?\s*(?::\s*(.*))?$")
-
-
-def format_fields(fields: list[FieldSpec]) -> str:
-    """Fields as editable lines: `name [kind]: description`."""
-    return "\n".join(f"{f.name} [{f.kind}]: {f.description}" for f in fields)
-
-
-def parse_fields(text: str, current: list[FieldSpec]) -> list[FieldSpec]:
-    """The lines back into fields; a kind left out keeps the field's current one."""
-    kinds = {f.name: f.kind for f in current}
-    out = []
-    for n, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        m = FIELD_LINE.match(line)
-        if m is None:
-            raise InvalidInputError(
-                f"fields, line {n}: write `name [kind]: description` with a name of letters, "
-                f"digits and underscores, not {line.strip()[:60]!r}")
-        name, kind, description = m.group(1), m.group(2), (m.group(3) or "").strip()
-        out.append(FieldSpec(name=name, kind=kind or kinds.get(name, "text"),
-                             description=description))
-    return out
 
 
 def _problems(exc: ValidationError | InvalidInputError) -> str:
@@ -270,29 +298,3 @@ def _problems(exc: ValidationError | InvalidInputError) -> str:
         return exc.detail
     return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'prompt'}: {e['msg']}"
                      for e in exc.errors())
-
-
-# --- template filters ---------------------------------------------------------------------------
-
-DASH = "\u2013"  # what a table cell shows for "no value"
-
-def clock(seconds: float | None) -> str:
-    """Seconds as m:ss (h:mm:ss past an hour)."""
-    if seconds is None:
-        return DASH
-    total = int(seconds)
-    h, rest = divmod(total, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
-
-
-def when(value: Any) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if value is not None else DASH
-
-
-def pct(value: float | None) -> str:
-    return DASH if value is None else f"{value * 100:.0f}%"
-
-
-def signed(value: float | None) -> str:
-    return DASH if value is None else f"{value:+.2f}"

@@ -3,12 +3,15 @@ calls table's links, the charts' bars. No HTML here beyond the charts; templates
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from itertools import pairwise
+from typing import Any
 from urllib.parse import urlencode
 
-from audiohub.domain import CallFilter, CallResult, Evidence, Segment, Stats
-from audiohub.ui.charts import Bar
+from audiohub.domain import CallFilter, CallResult, Evidence, FieldSpec, Segment, Stats
+from audiohub.errors import InvalidInputError
+from audiohub.web.charts import Bar
 
 
 @dataclass(frozen=True)
@@ -75,16 +78,21 @@ def transcript_lines(text: str, segments: list[Segment],
 
     The transcript is the segment texts joined by single spaces, so each segment's offset is
     known; when a transcript was made otherwise, it is shown as one block with its marks."""
+    anchored: set[int] = set()
     if not segments or " ".join(s.text for s in segments) != text:
-        return [Line(0, 0.0, 0.0, None, _cut(text, 0, spans))] if text else []
+        return [Line(0, 0.0, 0.0, None, _cut(text, 0, spans, anchored))] if text else []
     lines, offset = [], 0
     for i, seg in enumerate(segments):
-        lines.append(Line(i, seg.start, seg.end, seg.speaker, _cut(seg.text, offset, spans)))
+        lines.append(Line(i, seg.start, seg.end, seg.speaker,
+                          _cut(seg.text, offset, spans, anchored)))
         offset += len(seg.text) + 1
     return lines
 
 
-def _cut(text: str, offset: int, spans: dict[int, tuple[int, int]]) -> list[Piece]:
+def _cut(text: str, offset: int, spans: dict[int, tuple[int, int]],
+         anchored: set[int]) -> list[Piece]:
+    """`text` (at `offset` in the transcript) in pieces; each span's anchor goes before the
+    first piece it covers, wherever the span begins (even on the space between segments)."""
     end = offset + len(text)
     cuts = {offset, end}
     for a, b in spans.values():
@@ -93,7 +101,8 @@ def _cut(text: str, offset: int, spans: dict[int, tuple[int, int]]) -> list[Piec
     pieces = []
     for a, b in pairwise(points):
         inside = tuple(n for n, (s, e) in spans.items() if s < b and e > a)
-        starts = tuple(n for n in inside if spans[n][0] == a)
+        starts = tuple(n for n in inside if n not in anchored)
+        anchored.update(starts)
         pieces.append(Piece(text[a - offset:b - offset], inside, starts))
     return pieces
 
@@ -138,3 +147,57 @@ def day_bars(stats: Stats) -> list[Bar]:
 
 def average_bars(values: dict[str, float]) -> list[Bar]:
     return [Bar(k, round(v, 2)) for k, v in sorted(values.items())]
+
+
+# --- prompts --------------------------------------------------------------------------------
+
+FIELD_LINE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\[([a-z_]+)\])?\s*(?::\s*(.*))?$")
+
+
+def format_fields(fields: list[FieldSpec]) -> str:
+    """Fields as editable lines: `name [kind]: description`."""
+    return "\n".join(f"{f.name} [{f.kind}]: {f.description}" for f in fields)
+
+
+def parse_fields(text: str, current: list[FieldSpec]) -> list[FieldSpec]:
+    """The lines back into fields; a kind left out keeps the field's current one."""
+    kinds = {f.name: f.kind for f in current}
+    out = []
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        m = FIELD_LINE.match(line)
+        if m is None:
+            raise InvalidInputError(
+                f"fields, line {n}: write `name [kind]: description` with a name of letters, "
+                f"digits and underscores, not {line.strip()[:60]!r}")
+        name, kind, description = m.group(1), m.group(2), (m.group(3) or "").strip()
+        out.append(FieldSpec(name=name, kind=kind or kinds.get(name, "text"),
+                             description=description))
+    return out
+
+
+# --- template filters ---------------------------------------------------------------------------
+
+DASH = "\u2013"  # what a table cell shows for "no value"
+
+def clock(seconds: float | None) -> str:
+    """Seconds as m:ss (h:mm:ss past an hour)."""
+    if seconds is None:
+        return DASH
+    total = int(seconds)
+    h, rest = divmod(total, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def when(value: Any) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value is not None else DASH
+
+
+def pct(value: float | None) -> str:
+    return DASH if value is None else f"{value * 100:.0f}%"
+
+
+def signed(value: float | None) -> str:
+    return DASH if value is None else f"{value:+.2f}"
