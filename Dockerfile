@@ -1,8 +1,8 @@
 # syntax=docker/dockerfile:1
 # One image for every service of Audio Magic Hub; the command picks the stage:
 #   audiohub serve all|gateway|transcription|prompt|extraction|persistence
-# Build: docker build -t audiohub:local .            (Whisper tiny.en, bundled)
-#        docker build --build-arg WHISPER_MODEL=base -t audiohub:base .
+# Build: docker build -t audiohub:base .             (Whisper base, the default)
+#        docker build --build-arg WHISPER_MODEL=tiny.en -t audiohub:tiny.en .   (about 3x faster)
 # The image starts offline: every model is installed and checked at build time.
 
 ARG PYTHON_IMAGE=python:3.11-slim
@@ -10,7 +10,7 @@ ARG PYTHON_IMAGE=python:3.11-slim
 # --- builder: compilers in case a pinned dependency has no wheel for this platform ---------------
 FROM ${PYTHON_IMAGE} AS builder
 
-ARG WHISPER_MODEL=tiny.en
+ARG WHISPER_MODEL=base
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PATH=/opt/venv/bin:$PATH
@@ -44,7 +44,7 @@ RUN pip install -c constraints.txt .
 # --- runtime: no compilers, no pip cache, non-root --------------------------------------------
 FROM ${PYTHON_IMAGE} AS runtime
 
-ARG WHISPER_MODEL=tiny.en
+ARG WHISPER_MODEL=base
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \

@@ -150,13 +150,15 @@ def bench_memory(path: Path) -> None:
 
 
 def main() -> None:
+    from audiohub.config import WhisperSettings
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=5)
     parser.add_argument("--long-minutes", type=float, default=60)
     parser.add_argument("--skip-long", action="store_true")
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, WHISPER_MODEL="
-          f"{os.environ.get('WHISPER_MODEL', 'tiny.en')}, int8, beam 5, VAD on")
+          f"{WhisperSettings().model}, int8, beam 5, VAD on")
     call = long_call(args.minutes)
     bench_cold(call)
     bench_warm(call)

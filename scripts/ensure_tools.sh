@@ -9,6 +9,6 @@ if [ "${#missing[@]}" -gt 0 ]; then
   echo "installing ${missing[*]} (speech synthesis for the eval calls; the dashboard's browser tests)" >&2
   sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
   $sudo_cmd apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq \
+  $sudo_cmd env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
     espeak-ng sox libsox-fmt-all ffmpeg chromium fonts-dejavu-core >/dev/null
 fi

@@ -26,7 +26,16 @@ _HUB_ENV = ("DATABASE_URL", "SUPABASE_URL", "SUPABASE_SERVICE_KEY", "WHISPER_MOD
             "OPENAI_API_KEY", "OPENAI_MODEL", "OPENAI_SCHEMA_MODE", "GEMINI_API_KEY",
             "GEMINI_MODEL", "LLM_MODEL", "GEMINI_BASE_URL", "REDACT_PII_BEFORE_LLM",
             "CELERY_BROKER_URL", "CELERY_TRANSCRIPTION_QUEUE", "CELERY_ANALYSIS_QUEUE",
-            "CELERY_VISIBILITY_TIMEOUT", "WORKERS", "WEBHOOK_SECRET")
+            "CELERY_VISIBILITY_TIMEOUT", "CELERY_HANDOFF_SECONDS", "WORKERS",
+            "WEBHOOK_SECRET")
+
+
+# The suite runs Whisper tiny.en, about three times faster than the default (base); the eval
+# subset (tests/evaluation) and the model tests name base, the default, explicitly. Set for the
+# whole process, not only per test: module-scoped fixtures and the servers they start are set up
+# before any per-test fixture runs.
+TEST_WHISPER_MODEL = "tiny.en"
+os.environ["WHISPER_MODEL"] = TEST_WHISPER_MODEL
 
 
 @pytest.fixture(autouse=True)
@@ -34,6 +43,7 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in _HUB_ENV:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("WHISPER_MODEL", TEST_WHISPER_MODEL)
 
 
 @pytest.fixture

@@ -10,9 +10,10 @@ from audiohub.errors import ConfigurationError
 
 def test_defaults_are_offline_and_embedded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("WHISPER_MODEL")  # the suite's own choice (tests/conftest.py)
     s = Settings()
     assert s.port == 8000
-    assert s.whisper.model == "tiny.en"
+    assert s.whisper.model == "base"
     assert s.analysis.analyzer == "local"
     assert s.database_url == f"sqlite:///{(tmp_path / 'data' / 'audiohub.db').resolve()}"
     assert s.max_upload_bytes == 200 * 1024 * 1024

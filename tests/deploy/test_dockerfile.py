@@ -81,7 +81,7 @@ def test_dockerfile_prepares_models_at_build_time_and_runs_offline() -> None:
     assert env["AUDIOHUB_MODEL_DIR"] == "/opt/audiohub/models"
     assert env["AUDIOHUB_DATA_DIR"] == "/data"
     assert env["WHISPER_MODEL"] == "${WHISPER_MODEL}"
-    assert build_args()["WHISPER_MODEL"] == "tiny.en"
+    assert build_args()["WHISPER_MODEL"] == "base"
     assert_hub_reads(set(env) - IMAGE_ENV_VARS, "the runtime image")
 
 

@@ -258,10 +258,12 @@ def test_the_two_halves_of_a_job_run_on_workers_of_two_queues(
 def test_an_analysis_that_cannot_be_queued_fails_the_job_with_the_reason(
     gateway: JobService, settings: Settings, pg_url: str,
 ) -> None:
-    """The broker goes away between the halves: the job ends failed, saying so, with no call."""
+    """The broker goes away between the halves and stays away longer than
+    CELERY_HANDOFF_SECONDS: the job ends failed, saying so, with no call."""
     with CALL.open("rb") as f:
         job_id = gateway.submit(f, CALL.name).job_id
-    closed = CelerySettings(CELERY_BROKER_URL=f"redis://127.0.0.1:{free_port()}/0")
+    closed = CelerySettings(CELERY_BROKER_URL=f"redis://127.0.0.1:{free_port()}/0",
+                            CELERY_HANDOFF_SECONDS=1)
     app = make_celery(settings, closed)
     try:
         app.tasks[TRANSCRIBE].run(job_id)  # the task a transcription worker runs, run here

@@ -24,6 +24,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_exponential
+
 from audiohub.config import CelerySettings, Settings
 from audiohub.errors import BackendUnavailableError, ConfigurationError
 from audiohub.gateway.hub import build_hub
@@ -129,9 +131,10 @@ def make_celery(settings: Settings, celery: CelerySettings | None = None,
         worker = _worker(settings, celery, roles)
         if worker.service.transcribe(job_id):
             try:
-                worker.queue.enqueue_analysis(job_id)
+                _hand_over(worker.queue, job_id, celery.handoff_seconds)
             except BackendUnavailableError as exc:
-                # The transcription stays kept, but no worker will be told to go on: say so.
+                # The broker stayed away: no worker can be told to go on, so the job ends here
+                # and says why (its recording and transcription are not kept past its end).
                 worker.service.fail(job_id, exc)
 
     def analyze(job_id: str) -> None:
@@ -140,6 +143,15 @@ def make_celery(settings: Settings, celery: CelerySettings | None = None,
     app.task(name=TRANSCRIBE, ignore_result=True)(transcribe)
     app.task(name=ANALYZE, ignore_result=True)(analyze)
     return app
+
+
+def _hand_over(queue: CeleryQueue, job_id: str, seconds: float) -> None:
+    """Queue the job's analysis, riding out a broker restart of up to `seconds`."""
+    for attempt in Retrying(stop=stop_after_delay(seconds), wait=wait_exponential(max=15),
+                            retry=retry_if_exception_type(BackendUnavailableError),
+                            reraise=True):
+        with attempt:
+            queue.enqueue_analysis(job_id)
 
 
 class CeleryQueue:

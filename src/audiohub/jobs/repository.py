@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from audiohub.jobs.models import JobRow
-from audiohub.jobs.schemas import PROGRESS, Job, JobError
+from audiohub.jobs.schemas import PROGRESS, UNFINISHED, Job, JobError
 
 
 def to_job(row: JobRow) -> Job:
@@ -54,6 +54,17 @@ class JobRepository:
         row = self.session.get(JobRow, job_id)
         if row is not None:
             self.session.delete(row)
+
+    def advance(self, job_id: str, **values: Any) -> JobRow | None:
+        """Move a job that has not ended yet on (its status, timings, its end), in one
+        conditional UPDATE; None when another run of it (a redelivery, a second analysis)
+        ended it first, which must then stand."""
+        changed = self.session.execute(
+            update(JobRow).where(JobRow.id == job_id, JobRow.status.in_(UNFINISHED))
+            .values(**values).execution_options(synchronize_session=False))
+        if getattr(changed, "rowcount", 0) == 0:
+            return None
+        return self.session.get(JobRow, job_id)
 
     def update(self, job_id: str, **values: Any) -> JobRow | None:
         row = self.session.get(JobRow, job_id)

@@ -30,7 +30,7 @@ from audiohub.gateway.uploads import stage_stream
 from audiohub.jobs.base import JobQueue
 from audiohub.jobs.models import JobRow
 from audiohub.jobs.repository import JobRepository, to_job
-from audiohub.jobs.schemas import UNFINISHED, Job, JobAccepted, JobPage
+from audiohub.jobs.schemas import UNFINISHED, Job, JobAccepted, JobError, JobPage
 from audiohub.jobs.webhooks import WebhookAttempt, check_webhook_url, deliver
 
 log = logging.getLogger("audiohub")
@@ -169,7 +169,7 @@ class JobService:
 
     def fail(self, job_id: str, error: AudioHubError) -> None:
         """End a job that cannot go on (its analysis could not be queued)."""
-        self._finish(job_id, "failed", error={"error": error.error, "detail": error.detail})
+        self._finish(job_id, "failed", error=JobError(error=error.error, detail=error.detail))
 
     def _open(self, job_id: str) -> _OpenJob | None:
         """The job to work on, or None when there is none or it has ended."""
@@ -186,15 +186,19 @@ class JobService:
 
     @contextmanager
     def _failing(self, job_id: str) -> Iterator[None]:
-        """Whatever goes wrong, the job ends failed and says why."""
+        """Whatever goes wrong, the job ends failed and says why, unless its call was stored
+        after all (a second run of it got there first and this one tripped over that)."""
         try:
             yield
-        except AudioHubError as exc:
-            self.fail(job_id, exc)
         except Exception as exc:  # the job must end either way; the log keeps the traceback
-            log.exception("job %s failed", job_id)
-            self._finish(job_id, "failed", error={
-                "error": "internal_error", "detail": f"{type(exc).__name__}: {exc}"})
+            if (call_id := self.hub.parts.store.of_job(job_id)) is not None:
+                self._finish(job_id, "done", call_id=call_id)
+            elif isinstance(exc, AudioHubError):
+                self.fail(job_id, exc)
+            else:
+                log.exception("job %s failed", job_id)
+                self._finish(job_id, "failed", error=JobError(
+                    error="internal_error", detail=f"{type(exc).__name__}: {exc}"))
 
     def _settled(self, job_id: str, job: _OpenJob) -> bool:
         """End the job at once if its call exists: stored before a crash, or (unless forced) the
@@ -212,14 +216,14 @@ class JobService:
         stage1 = self.hub.transcribe_now(job.staged, clock.progress)
         job.timings = clock.stop()
         # The job is in its second half from here, whichever worker takes it on.
-        self._update(job_id, {"status": "analyzing", "timings": job.timings,
+        self.record(job_id, {"status": "analyzing", "timings": job.timings,
                               "transcription": stage1.model_dump(mode="json")})
         return stage1
 
     def _complete(self, job_id: str, job: _OpenJob, stage1: TranscriptionResult) -> int:
         clock = _StageClock(self, job_id, job.timings)
         result = self.hub.process_now(job.staged, clock.progress, stage1)
-        self._update(job_id, {"timings": clock.stop()})
+        self.record(job_id, {"timings": clock.stop()})
         call_id = result.database.call_id
         assert call_id is not None
         return call_id
@@ -233,28 +237,37 @@ class JobService:
         spec = self.hub.parts.prompt_source.get(domain, category)
         return call_id if spec is None or spec.version == version else None
 
-    def _update(self, job_id: str, values: dict[str, object]) -> None:
+    def record(self, job_id: str, values: dict[str, object]) -> None:
+        """Write some of a running job's columns (its status, timings, kept transcription);
+        nothing once the job has ended."""
         with self.db.session() as session:
-            JobRepository(session).update(job_id, **values)
+            JobRepository(session).advance(job_id, **values)
 
     def _finish(self, job_id: str, status: str, *, call_id: int | None = None,
-                deduplicated: bool = False, error: dict[str, str] | None = None) -> None:
+                deduplicated: bool = False, error: JobError | None = None) -> None:
+        """End the job once: a run that finds it already ended (done by a redelivered copy of
+        itself) changes nothing, deletes nothing and sends no second webhook."""
         with self.db.session() as session:
-            row = JobRepository(session).update(job_id, status=status, call_id=call_id,
-                                                deduplicated=deduplicated, error=error,
-                                                transcription=None)
-            spool, webhook = (row.spool_path, row.webhook_url) if row else (None, None)
-        if spool:
-            Path(spool).unlink(missing_ok=True)
+            row = JobRepository(session).advance(
+                job_id, status=status, call_id=call_id, deduplicated=deduplicated,
+                error=error.model_dump() if error else None, transcription=None)
+            if row is None:
+                return
+            spool, webhook = row.spool_path, row.webhook_url
+        Path(spool).unlink(missing_ok=True)
         if webhook:  # the job as GET /api/jobs/{id} shows it, result included
-            self._notify(self.get(job_id))
+            try:
+                self._notify(self.get(job_id))
+            except Exception:  # the job has ended either way; a lost webhook is logged
+                log.exception("job %s: the webhook could not be sent", job_id)
 
     def _notify(self, job: Job) -> None:
         attempts: list[dict[str, object]] = []
 
         def record(attempt: WebhookAttempt) -> None:
             attempts.append(attempt.model_dump(mode="json"))
-            self._update(job.job_id, {"webhook_attempts": list(attempts)})
+            with self.db.session() as session:  # the job has ended: not `self.record`
+                JobRepository(session).update(job.job_id, webhook_attempts=list(attempts))
 
         settings = self.hub.settings.jobs
         secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
@@ -287,7 +300,7 @@ class _StageClock:
         self.stop()
         self.current = (status, time.monotonic())
         values: dict[str, object] = {"status": status, "timings": dict(self.timings)}
-        await to_thread.run_sync(self.service._update, self.job_id, values)
+        await to_thread.run_sync(self.service.record, self.job_id, values)
 
     def stop(self) -> dict[str, float]:
         if self.current is not None:

