@@ -5,18 +5,24 @@ import itertools
 import numpy as np
 
 from audiohub.transcription.audio import SAMPLE_RATE
-from audiohub.transcription.chunking import chunk_bounds
+from audiohub.transcription.chunking import CHUNK_S, chunk_bounds
 
 
 def test_short_audio_is_one_chunk() -> None:
-    samples = np.ones(SAMPLE_RATE * 310, dtype=np.float32)
+    # A little over one piece: cutting off a few seconds would only add a boundary.
+    samples = np.ones(int(SAMPLE_RATE * (CHUNK_S + 10)), dtype=np.float32)
     assert chunk_bounds(samples) == [(0, len(samples))]
 
 
 def test_long_audio_is_cut_in_the_pauses_and_covered_exactly() -> None:
     rng = np.random.default_rng(0)
-    samples = (rng.standard_normal(SAMPLE_RATE * 1000) * 0.3).astype(np.float32)
-    pauses = [290, 597, 905]  # seconds: one quiet second near each nominal boundary
+    step = int(CHUNK_S)
+    samples = (rng.standard_normal(SAMPLE_RATE * (3 * step + 100)) * 0.3).astype(np.float32)
+    # One quiet second near each nominal boundary (a piece's length after the last cut, which
+    # falls in the middle of the previous pause), before or after it.
+    pauses: list[int] = []
+    for offset in (-10, 7, -5):
+        pauses.append(int((pauses[-1] + 0.5 if pauses else 0) + step + offset))
     for p in pauses:
         samples[p * SAMPLE_RATE:(p + 1) * SAMPLE_RATE] = 0.0
     bounds = chunk_bounds(samples)
