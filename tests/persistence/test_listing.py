@@ -21,7 +21,7 @@ from audiohub.domain import CallFilter, SortColumn
 from audiohub.errors import NotFoundError
 from audiohub.persistence.audio_store import AudioStore
 from audiohub.persistence.db import Database, migrate
-from audiohub.persistence.repository import fts5_query
+from audiohub.persistence.repository import fts5_query, tsquery
 from audiohub.persistence.service import SqlStore
 from tests.conftest import AUDIO, make_settings
 from tests.persistence.calls import LEGACY, SPECS, Stored, backdate, expected_order, record_of
@@ -130,10 +130,7 @@ def test_search_finds_words_of_the_transcripts(store: SqlStore, calls: list[Stor
     assert by_name == [calls[5].id, calls[0].id]
 
 
-# Prefix matching is SQLite's (FTS5); PostgreSQL's full-text search matches whole words.
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_search_matches_a_word_being_typed_on_sqlite(store: SqlStore,
-                                                     calls: list[Stored]) -> None:
+def test_search_matches_a_word_being_typed(store: SqlStore, calls: list[Stored]) -> None:
     assert found(store, calls, q="pharm") == {4}
     assert found(store, calls, q="stolen bl") == {0}
 
@@ -142,6 +139,12 @@ def test_hostile_search_strings_never_fail(store: SqlStore, calls: list[Stored])
     for q in HOSTILE:
         store.page(CallFilter(q=q))  # no syntax error, whatever the database makes of it
     assert store.count() == len(SPECS)
+
+
+def test_tsquery_keeps_only_words() -> None:
+    assert tsquery('a"b OR (') == "a & b & OR:*"
+    assert tsquery("card & !block | x:*") == "card & block & x:*"
+    assert tsquery(' (( "" * ') is None
 
 
 def test_fts5_query_quotes_every_word() -> None:
@@ -237,7 +240,7 @@ def test_postgres_search_uses_the_gin_index(tmp_path: Path, pg_url: str) -> None
     sent: list[tuple[str, Any]] = []
 
     def capture(conn, cursor, statement, params, context, executemany):  # type: ignore[no-untyped-def]
-        if "websearch_to_tsquery" in statement and "count(" not in statement:
+        if "to_tsquery" in statement and "count(" not in statement:
             sent.append((statement, params))
 
     event.listen(store.db.engine, "before_cursor_execute", capture)

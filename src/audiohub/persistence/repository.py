@@ -66,6 +66,16 @@ def fts5_query(q: str) -> str | None:
     return " ".join(f'"{w}"' for w in words) + "*"
 
 
+def tsquery(q: str) -> str | None:
+    """The same search for PostgreSQL's to_tsquery: every word required, the last one also as
+    a prefix. Words only (letters, digits), so no operator or quote of the user's can reach the
+    query syntax. None when `q` has no words."""
+    words = _WORD.findall(q)
+    if not words:
+        return None
+    return " & ".join([*words[:-1], f"{words[-1]}:*"])
+
+
 def _utc_midnight(day: date) -> datetime:
     return datetime.combine(day, time(), tzinfo=UTC)
 
@@ -177,9 +187,11 @@ class CallRepository:
         index (migration 0006 made it)."""
         dialect = self.session.get_bind().dialect.name
         if dialect == "postgresql":
-            # websearch_to_tsquery accepts any input (quotes, OR, a stray minus) without error.
+            query = tsquery(q)
+            if query is None:
+                return false()
             return func.to_tsvector(_ENGLISH, CallRow.transcription).bool_op("@@")(
-                func.websearch_to_tsquery(_ENGLISH, q))
+                func.to_tsquery(_ENGLISH, query))
         if dialect == "sqlite":
             query = fts5_query(q)
             if query is None:
