@@ -3,8 +3,11 @@ restoration, and salvaging the valid part of a broken answer."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
+from audiohub.llm.base import retry_after
 from audiohub.llm.chunks import chunk
 from audiohub.llm.redact import redact
 from audiohub.llm.schemas import FIELD_MAX, GeneralAnalysis, combined_model
@@ -65,3 +68,15 @@ def test_bounds_hold_in_salvaged_fields_too() -> None:
     long = "x" * (FIELD_MAX + 1)
     assert salvage(f'{{"fields": {{"reason": "{long}"}}}}', model) == {"fields": {}}
     assert salvage(f'{{"summary": "{"y" * 601}", "sentiment_score": 2}}', GeneralAnalysis) == {}
+
+
+def test_retry_after_reads_every_form_a_server_sends() -> None:
+    from email.utils import formatdate
+
+    assert retry_after({"retry-after-ms": "1500"}) == 1.5
+    assert retry_after({"retry-after": "7"}) == 7.0
+    assert retry_after({"retry-after": "2.5"}) == 2.5
+    at = retry_after({"retry-after": formatdate(time.time() + 30, usegmt=True)})
+    assert at is not None and 25 < at <= 31
+    assert retry_after({"retry-after": "soon"}) is None
+    assert retry_after({}) is None

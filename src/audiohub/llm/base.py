@@ -4,6 +4,9 @@ re-asking, chunking, grounding) is shared, so a provider is a small adapter."""
 
 from __future__ import annotations
 
+import email.utils
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
@@ -54,3 +57,19 @@ class LLMClient(Protocol):
     def complete(self, request: LLMRequest) -> LLMReply: ...
 
     def health(self) -> str: ...
+
+
+def retry_after(headers: Mapping[str, str]) -> float | None:
+    """Seconds a 429 or 503 asks the client to wait, from its headers: `retry-after-ms`
+    (OpenAI's), or `Retry-After` as seconds or an HTTP date. None when it says nothing usable."""
+    try:
+        if "retry-after-ms" in headers:
+            return float(headers["retry-after-ms"]) / 1000
+        value = headers.get("retry-after")
+        if value is None:
+            return None
+        if value.strip().replace(".", "", 1).isdigit():
+            return float(value)
+        return email.utils.parsedate_to_datetime(value).timestamp() - time.time()
+    except (ValueError, TypeError):
+        return None

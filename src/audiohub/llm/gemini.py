@@ -20,7 +20,7 @@ from google.genai import errors, types
 from audiohub.config import LLMSettings
 from audiohub.domain import TokenCount
 from audiohub.errors import ConfigurationError, LLMUnavailableError
-from audiohub.llm.base import LLMReply, LLMRequest
+from audiohub.llm.base import LLMReply, LLMRequest, retry_after
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -95,14 +95,14 @@ def _retryable(exc: BaseException) -> bool:
     return isinstance(exc, httpx.TransportError)  # timeouts, refused or dropped connections
 
 
-def retry_after(exc: BaseException) -> float | None:
+def asked_wait(exc: BaseException) -> float | None:
     """Seconds a 429 asks us to wait: its Retry-After header, else Gemini's RetryInfo."""
     if not isinstance(exc, errors.APIError):
         return None
     response = exc.response
-    header = response.headers.get("retry-after") if isinstance(response, httpx.Response) else None
-    if header and re.fullmatch(r"\d+(\.\d+)?", header.strip()):
-        return float(header)
+    if isinstance(response, httpx.Response) and (
+            header := retry_after(response.headers)) is not None:
+        return header
     details = exc.details.get("error", exc.details) if isinstance(exc.details, dict) else {}
     for item in details.get("details") or []:
         delay = str(item.get("retryDelay", "")) if isinstance(item, dict) else ""
@@ -219,7 +219,7 @@ class GeminiClient:
 
     def _wait(self, state: tenacity.RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
-        asked = retry_after(exc) if exc is not None else None
+        asked = asked_wait(exc) if exc is not None else None
         if asked is None:
             asked = self._backoff * 2 ** (state.attempt_number - 1)
         return min(asked, self._max_wait)

@@ -5,8 +5,6 @@ that one place (tenacity, below) decides what is retried and for how long."""
 from __future__ import annotations
 
 import copy
-import email.utils
-import time
 from typing import Any, ClassVar
 
 import openai
@@ -16,7 +14,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 from audiohub.config import LLMSettings
 from audiohub.domain import TokenCount
 from audiohub.errors import ConfigurationError, LLMUnavailableError
-from audiohub.llm.base import LLMReply, LLMRequest
+from audiohub.llm.base import LLMReply, LLMRequest, retry_after
 
 # A Retry-After longer than this is not worth blocking a pipeline worker for; we wait this long
 # and let the last attempt decide.
@@ -70,21 +68,6 @@ def _retryable(exc: BaseException) -> bool:
     return False
 
 
-def _retry_after(exc: openai.APIStatusError) -> float | None:
-    headers = exc.response.headers
-    try:
-        if "retry-after-ms" in headers:
-            return float(headers["retry-after-ms"]) / 1000
-        value = headers.get("retry-after")
-        if value is None:
-            return None
-        if value.strip().replace(".", "", 1).isdigit():
-            return float(value)
-        return email.utils.parsedate_to_datetime(value).timestamp() - time.time()
-    except (ValueError, TypeError):
-        return None
-
-
 class OpenAICompatClient:
     """`LLMClient` for OpenAI-compatible servers, configured by OPENAI_* and LLM_* settings."""
 
@@ -115,7 +98,7 @@ class OpenAICompatClient:
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
         if isinstance(exc, openai.APIStatusError) and exc.status_code == 429:
-            after = _retry_after(exc)
+            after = retry_after(exc.response.headers)
             if after is not None:
                 return max(0.0, min(after, MAX_RETRY_AFTER))
         return float(min(self.backoff * 2 ** (state.attempt_number - 1), 8.0))
