@@ -27,7 +27,7 @@ _HUB_ENV = ("DATABASE_URL", "SUPABASE_URL", "SUPABASE_SERVICE_KEY", "WHISPER_MOD
             "GEMINI_MODEL", "LLM_MODEL", "GEMINI_BASE_URL", "REDACT_PII_BEFORE_LLM",
             "CELERY_BROKER_URL", "CELERY_TRANSCRIPTION_QUEUE", "CELERY_ANALYSIS_QUEUE",
             "CELERY_VISIBILITY_TIMEOUT", "CELERY_HANDOFF_SECONDS", "WORKERS",
-            "WEBHOOK_SECRET")
+            "WEBHOOK_SECRET", "ALLOWED_HOSTS")
 
 
 # The suite runs Whisper tiny.en, about three times faster than the default (base); the eval
@@ -36,6 +36,10 @@ _HUB_ENV = ("DATABASE_URL", "SUPABASE_URL", "SUPABASE_SERVICE_KEY", "WHISPER_MOD
 # before any per-test fixture runs.
 TEST_WHISPER_MODEL = "tiny.en"
 os.environ["WHISPER_MODEL"] = TEST_WHISPER_MODEL
+# The default names plus the one Starlette's TestClient sends; tests/gateway/test_hosts.py checks
+# the default itself.
+TEST_ALLOWED_HOSTS = "localhost,127.0.0.1,::1,testserver"
+os.environ["ALLOWED_HOSTS"] = TEST_ALLOWED_HOSTS
 
 
 @pytest.fixture(autouse=True)
@@ -44,6 +48,7 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("WHISPER_MODEL", TEST_WHISPER_MODEL)
+    monkeypatch.setenv("ALLOWED_HOSTS", TEST_ALLOWED_HOSTS)
 
 
 @pytest.fixture

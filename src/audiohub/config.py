@@ -200,6 +200,12 @@ class Settings(BaseSettings):
         default=8000, validation_alias=AliasChoices("API_GATEWAY_PORT", "AUDIOHUB_PORT")
     )
     max_upload_mb: float = Field(default=200, gt=0, validation_alias="MAX_UPLOAD_MB")
+    # The names the gateway answers to (Host header), comma-separated; "*" for any, "*.x.org"
+    # for a domain's hosts. The gateway and dashboard have no login of their own: a page on
+    # another site that re-points its own name at 127.0.0.1 (DNS rebinding) would otherwise be
+    # able to read every call. Add the name users reach it by (a proxy's, a LAN address).
+    allowed_hosts: str = Field(default="localhost,127.0.0.1,::1",
+                               validation_alias="ALLOWED_HOSTS")
     service_timeout: float = Field(default=30, gt=0, validation_alias="SERVICE_TIMEOUT")
 
     # Stereo calls with one party per channel: which channel is the agent's.

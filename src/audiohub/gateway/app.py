@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from urllib.parse import urlsplit
 
 from anyio import to_thread
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 
-from audiohub.api import new_app
+from audiohub.api import new_app, respond
 from audiohub.config import Settings
 from audiohub.gateway.endpoints import router
 from audiohub.gateway.hub import build_hub
@@ -18,6 +19,13 @@ from audiohub.jobs.endpoints import router as jobs_router
 from audiohub.jobs.inprocess import InProcessQueue
 from audiohub.jobs.service import JobService, jobs_available
 from audiohub.web.endpoints import install_ui
+
+
+def host_allowed(host: str, allowed: list[str]) -> bool:
+    """Whether a Host header (port and IPv6 brackets allowed) is one of `allowed`."""
+    name = (urlsplit(f"//{host}").hostname or "") if host else ""
+    return any(a == "*" or a == name or (a.startswith("*.") and name.endswith(a[1:]))
+               for a in allowed)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -52,6 +60,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = new_app(settings, "Audio Magic Hub",
                   "Self-hosted call intelligence: the seed's API, offline by default.", lifespan)
+    allowed = [h.strip().lower() for h in settings.allowed_hosts.split(",") if h.strip()]
+
+    @app.middleware("http")
+    async def known_host(request: Request, call_next):  # type: ignore[no-untyped-def]
+        # /health stays open: probes (a kubelet's) name the pod's address, not the service's.
+        host = request.headers.get("host", "")
+        if request.url.path != "/health" and not host_allowed(host, allowed):
+            return respond(request, 400, "host_not_allowed",
+                           f"this hub does not answer to the host {host!r}; add it to "
+                           "ALLOWED_HOSTS (comma-separated) if that is how it is reached")
+        return await call_next(request)
+
     app.include_router(router)
     app.include_router(jobs_router)
     install_ui(app)
