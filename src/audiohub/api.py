@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from audiohub import __version__
 from audiohub.config import Settings
-from audiohub.errors import AudioHubError, UnauthorizedError
+from audiohub.errors import AudioHubError, UnauthorizedError, describe_invalid
 
 log = logging.getLogger("audiohub")
 
@@ -77,11 +77,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
-        problems = [
-            f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', 'invalid')}"
-            for e in exc.errors()
-        ]
-        return respond(request, 422, "invalid_request", "; ".join(problems))
+        return respond(request, 422, "invalid_request", describe_invalid(exc.errors()))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:

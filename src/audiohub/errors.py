@@ -3,6 +3,9 @@ a worker and the HTTP services reuse it unchanged; one FastAPI handler maps them
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from typing import Any
+
 
 class AudioHubError(Exception):
     """Root of every error the hub raises on purpose."""
@@ -116,3 +119,10 @@ class LLMUnavailableError(BackendUnavailableError):
     """The LLM provider did not answer usefully after the retries (timeout, 429, 5xx)."""
 
     error = "llm_unavailable"
+
+
+def describe_invalid(errors: Iterable[Mapping[str, Any]], whole: str = "") -> str:
+    """pydantic's validation errors as one line a person can act on: "loc.path: message; ...".
+    `whole` names what an error without a location is about (the answer, the filter)."""
+    return "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ())) or whole}: "
+                     f"{e.get('msg', 'invalid')}" for e in errors)

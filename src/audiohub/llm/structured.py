@@ -12,6 +12,7 @@ import jiter
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from audiohub.domain import TokenCount
+from audiohub.errors import describe_invalid
 from audiohub.llm.base import LLMClient, LLMReply, LLMRequest
 
 M = TypeVar("M", bound=BaseModel)
@@ -54,9 +55,7 @@ def _validate(reply: LLMReply, model: type[M]) -> M | str:
     try:
         return model.model_validate_json(reply.text)
     except ValidationError as exc:
-        errors = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'answer'}: {e['msg']}"
-            for e in exc.errors()[:8])
+        errors = describe_invalid(exc.errors()[:8], whole="answer")
         cut = " (the answer hit max_tokens and was cut off)" if reply.truncated else ""
         return f"{errors}{cut}"
 

@@ -28,6 +28,7 @@ from audiohub.errors import (
     ForbiddenError,
     InvalidInputError,
     NotFoundError,
+    describe_invalid,
 )
 from audiohub.gateway.hub import Hub
 from audiohub.jobs.schemas import Job
@@ -101,8 +102,7 @@ async def calls(request: Request) -> HTMLResponse:
     try:
         f = CallFilter.model_validate({**params, "limit": PAGE_SIZE})
     except ValidationError as exc:
-        error = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'filter'}: {e['msg']}"
-                          for e in exc.errors())
+        error = describe_invalid(exc.errors(), whole="filter")
         f = CallFilter(limit=PAGE_SIZE)
     hub = _hub(request)
     page = CallPage(total=0, items=[]) if error else await hub.stages.persistence.page(f)
@@ -296,5 +296,4 @@ def _prompt_page(request: Request, history: list[CategorySpec], status: int = 20
 def _problems(exc: ValidationError | InvalidInputError) -> str:
     if isinstance(exc, InvalidInputError):
         return exc.detail
-    return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'prompt'}: {e['msg']}"
-                     for e in exc.errors())
+    return describe_invalid(exc.errors(), whole="prompt")
