@@ -175,7 +175,7 @@ class JobService:
         """The job to work on, or None when there is none or it has ended."""
         with self.db.session() as session:
             row = JobRepository(session).get(job_id)
-            if row is None or row.status in ("done", "failed"):
+            if row is None or row.status not in UNFINISHED:
                 return None
             return _OpenJob(
                 staged=StagedAudio(path=Path(row.spool_path), sha256=row.audio_sha256,
@@ -191,25 +191,32 @@ class JobService:
         try:
             yield
         except Exception as exc:  # the job must end either way; the log keeps the traceback
-            if (call_id := self.hub.parts.store.of_job(job_id)) is not None:
-                self._finish(job_id, "done", call_id=call_id)
-            elif isinstance(exc, AudioHubError):
+            if self._stored(job_id):
+                return
+            if isinstance(exc, AudioHubError):
                 self.fail(job_id, exc)
-            else:
-                log.exception("job %s failed", job_id)
-                self._finish(job_id, "failed", error=JobError(
-                    error="internal_error", detail=f"{type(exc).__name__}: {exc}"))
+                return
+            log.exception("job %s failed", job_id)
+            self._finish(job_id, "failed", error=JobError(
+                error="internal_error", detail=f"{type(exc).__name__}: {exc}"))
 
     def _settled(self, job_id: str, job: _OpenJob) -> bool:
         """End the job at once if its call exists: stored before a crash, or (unless forced) the
         same recording already analysed by this pipeline."""
-        if (call_id := self.hub.parts.store.of_job(job_id)) is not None:
-            self._finish(job_id, "done", call_id=call_id)
+        if self._stored(job_id):
             return True
         if not job.force and (same := self._same_call(job.staged.sha256)) is not None:
             self._finish(job_id, "done", call_id=same, deduplicated=True)
             return True
         return False
+
+    def _stored(self, job_id: str) -> bool:
+        """End the job as done if a call of it is stored (by a run before a crash, or by a
+        twin run that got there first); say whether it was."""
+        if (call_id := self.hub.parts.store.of_job(job_id)) is None:
+            return False
+        self._finish(job_id, "done", call_id=call_id)
+        return True
 
     def _transcribe(self, job_id: str, job: _OpenJob) -> TranscriptionResult:
         clock = _StageClock(self, job_id, job.timings)
