@@ -23,7 +23,8 @@ SegmentsFlag = Annotated[
 ]
 
 
-def _hub(request: Request) -> Hub:
+def hub_of(request: Request) -> Hub:
+    """The hub this app built at start (the API's and the dashboard's)."""
     hub: Hub = request.app.state.hub
     return hub
 
@@ -51,7 +52,7 @@ async def root(request: Request) -> dict[str, Any] | RedirectResponse:
 @router.get("/health")
 async def health(request: Request) -> dict[str, Any]:
     """Status of every component; `status` is "healthy" only when all of them answer."""
-    stages = _hub(request).stages
+    stages = hub_of(request).stages
     checks = {
         "transcription": stages.transcription.health,
         "prompts": stages.prompts.health,
@@ -82,7 +83,7 @@ async def transcribe(
     if file is None:
         raise MissingFileError("send the recording as multipart form field 'file', "
                                "e.g. curl -F file=@call.wav ...")
-    hub = _hub(request)
+    hub = hub_of(request)
     s = hub.settings
     staged = await stage_upload(file.file, file.filename, s.data_dir / "tmp", s.max_upload_bytes)
     try:
@@ -96,7 +97,7 @@ async def get_call(
     request: Request, call_id: Annotated[int, Path(ge=1, le=MAX_ID)], segments: SegmentsFlag = False
 ) -> JSONResponse:
     """A stored call, exactly as POST /api/transcribe/ returned it."""
-    return JSONResponse((await _hub(request).stages.persistence.get(call_id)).output(segments))
+    return JSONResponse((await hub_of(request).stages.persistence.get(call_id)).output(segments))
 
 
 @router.get("/api/calls/{call_id}/audio", response_class=Response,
@@ -104,7 +105,7 @@ async def get_call(
                        416: {"description": "The range is beyond the end of the recording"}})
 async def call_audio(request: Request, call_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> Response:
     """The call's recording, for a player: send `Range: bytes=...` to get 206 with those bytes."""
-    return await _hub(request).stages.persistence.audio(call_id, request.headers.get("range"))
+    return await hub_of(request).stages.persistence.audio(call_id, request.headers.get("range"))
 
 
 @router.get("/api/calls", response_model=CallPage)
@@ -112,10 +113,10 @@ async def list_calls(request: Request, f: Annotated[CallFilter, Query()]) -> Cal
     """Stored calls, newest first by default: filter by review flag, domain, category, UTC days
     (`since`, `until`, both included) and words of the transcript (`q`); `sort` by any column,
     `order` asc or desc. `needs_review=true` lists the ones a person should check."""
-    return await _hub(request).stages.persistence.page(f)
+    return await hub_of(request).stages.persistence.page(f)
 
 
 @router.get("/api/stats", response_model=Stats)
 async def stats(request: Request) -> Stats:
     """Totals by domain and category, average duration and sentiment."""
-    return await _hub(request).stages.persistence.stats()
+    return await hub_of(request).stages.persistence.stats()

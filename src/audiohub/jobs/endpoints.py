@@ -15,7 +15,8 @@ from audiohub.jobs.service import JOBS_NEED_DATABASE, JobService
 router = APIRouter(prefix="/api/jobs", tags=["jobs"])
 
 
-def _jobs(request: Request) -> JobService:
+def job_service(request: Request) -> JobService:
+    """The app's jobs, or a ConfigurationError saying what turns them on."""
     service: JobService | None = getattr(request.app.state, "jobs", None)
     if service is None:
         raise ConfigurationError(JOBS_NEED_DATABASE)
@@ -38,7 +39,7 @@ async def submit(
     if file is None:
         raise MissingFileError("send the recording as multipart form field 'file'")
     accepted = await to_thread.run_sync(
-        _jobs(request).submit, file.file, file.filename, webhook_url, idempotency_key, force)
+        job_service(request).submit, file.file, file.filename, webhook_url, idempotency_key, force)
     return JSONResponse(accepted.model_dump(), status_code=202)
 
 
@@ -46,7 +47,7 @@ async def submit(
 async def get_job(request: Request,
                   job_id: Annotated[str, Path(min_length=1, max_length=32)]) -> Job:
     """Status, progress, timings, error, webhook attempts; the seed's output JSON once done."""
-    return await to_thread.run_sync(_jobs(request).get, job_id)
+    return await to_thread.run_sync(job_service(request).get, job_id)
 
 
 @router.get("", response_model=JobPage)
@@ -55,4 +56,4 @@ async def list_jobs(
     limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Annotated[int, Query(ge=0)] = 0,
 ) -> JobPage:
     """Jobs, newest first, optionally of one status."""
-    return await to_thread.run_sync(_jobs(request).page, status, limit, offset)
+    return await to_thread.run_sync(job_service(request).page, status, limit, offset)

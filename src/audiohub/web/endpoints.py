@@ -23,16 +23,16 @@ from audiohub import __version__
 from audiohub.domain import MAX_ID, CallFilter, CallPage, CategorySpec
 from audiohub.errors import (
     AudioHubError,
-    ConfigurationError,
     ConflictError,
     ForbiddenError,
     InvalidInputError,
     NotFoundError,
     describe_invalid,
 )
-from audiohub.gateway.hub import Hub
+from audiohub.gateway.endpoints import hub_of
+from audiohub.jobs.endpoints import job_service
 from audiohub.jobs.schemas import Job
-from audiohub.jobs.service import JOBS_NEED_DATABASE, JobService
+from audiohub.jobs.service import JOBS_NEED_DATABASE
 from audiohub.prompts.schemas import PromptEdit
 from audiohub.web import charts, views
 
@@ -62,15 +62,6 @@ def render(request: Request, name: str, status: int = 200, **context: Any) -> HT
 
 def error_page(request: Request, status: int, error: str, detail: str) -> Response:
     return render(request, "error.html", status, code=status, error=error, detail=detail)
-
-
-def _hub(request: Request) -> Hub:
-    hub: Hub = request.app.state.hub
-    return hub
-
-
-def _jobs(request: Request) -> JobService | None:
-    return getattr(request.app.state, "jobs", None)
 
 
 def _same_origin(request: Request) -> None:
@@ -104,7 +95,7 @@ async def calls(request: Request) -> HTMLResponse:
     except ValidationError as exc:
         error = describe_invalid(exc.errors(), whole="filter")
         f = CallFilter(limit=PAGE_SIZE)
-    hub = _hub(request)
+    hub = hub_of(request)
     page = CallPage(total=0, items=[]) if error else await hub.stages.persistence.page(f)
     specs = await hub.stages.prompts.all()
     filtered = bool({"domain", "category", "since", "until", "needs_review", "q"} & params.keys())
@@ -123,7 +114,7 @@ async def calls(request: Request) -> HTMLResponse:
 async def call_detail(request: Request,
                       call_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> HTMLResponse:
     """One call: player, transcript by segment, values with their evidence, metrics."""
-    result = await _hub(request).stages.persistence.get(call_id)
+    result = await hub_of(request).stages.persistence.get(call_id)
     view = views.call_view(call_id, result)
     duration = result.general_metrics.duration_seconds
     return render(request, "call.html", call=view, r=result, m=result.general_metrics,
@@ -135,7 +126,7 @@ async def call_detail(request: Request,
 
 @router.get("/upload", response_class=HTMLResponse)
 async def upload_form(request: Request) -> HTMLResponse:
-    jobs = _jobs(request)
+    jobs = getattr(request.app.state, "jobs", None)
     return render(request, "upload.html", jobs_off=None if jobs else JOBS_NEED_DATABASE,
                   max_mb=request.app.state.settings.max_upload_mb, max_files=MAX_FILES)
 
@@ -146,7 +137,7 @@ async def upload(request: Request) -> Response:
     jobs page follows them. A file that is refused is listed with the reason, the others go
     on. The form's origin is checked before its body is read."""
     _same_origin(request)
-    jobs = _require_jobs(request)
+    jobs = job_service(request)
     # Parsed here, not by a File() parameter: an empty file part is then "no file chosen", and
     # too many files are refused while the body is read.
     form = await request.form(max_files=MAX_FILES)
@@ -174,18 +165,11 @@ async def job_status(
                   Query(max_length=MAX_FILES)],
 ) -> HTMLResponse:
     """Where uploads are: refreshed every two seconds until each has ended."""
-    jobs = _require_jobs(request)
+    jobs = job_service(request)
     found: list[Job] = []
     for job_id in id:
         found.append(await to_thread.run_sync(jobs.get, job_id))
     return _jobs_page(request, found, [])
-
-
-def _require_jobs(request: Request) -> JobService:
-    jobs = _jobs(request)
-    if jobs is None:
-        raise ConfigurationError(JOBS_NEED_DATABASE)
-    return jobs
 
 
 def _jobs_page(request: Request, jobs: list[Job], refused: list[tuple[str, str]],
@@ -204,7 +188,7 @@ def _follow(jobs: list[Job]) -> str:
 
 @router.get("/stats", response_class=HTMLResponse)
 async def stats(request: Request) -> HTMLResponse:
-    s = await _hub(request).stages.persistence.stats()
+    s = await hub_of(request).stages.persistence.stats()
     return render(
         request, "stats.html", s=s,
         per_day=charts.columns("Calls per day", views.day_bars(s)),
@@ -220,7 +204,7 @@ async def stats(request: Request) -> HTMLResponse:
 
 @router.get("/prompts", response_class=HTMLResponse)
 async def prompts(request: Request) -> HTMLResponse:
-    specs = sorted(await _hub(request).stages.prompts.all(),
+    specs = sorted(await hub_of(request).stages.prompts.all(),
                    key=lambda s: (s.source != "generated", s.domain, s.category))
     return render(request, "prompts.html", specs=specs,
                   to_review=sum(s.source == "generated" for s in specs))
@@ -246,7 +230,7 @@ async def prompt_save(
     """Approve the version shown, or save an edit of it: either is a new version. A form made
     from an older version than the current one is refused (409), so no change is lost."""
     _same_origin(request)
-    stage = _hub(request).stages.prompts
+    stage = hub_of(request).stages.prompts
     history = await _history(request, domain, category)
     current = history[0]
     if version != current.version:
@@ -276,7 +260,7 @@ async def prompt_save(
 
 
 async def _history(request: Request, domain: str, category: str) -> list[CategorySpec]:
-    history = await _hub(request).stages.prompts.history(domain, category)
+    history = await hub_of(request).stages.prompts.history(domain, category)
     if not history:
         raise NotFoundError(f"no prompt for {domain}/{category}")
     return history
