@@ -161,7 +161,7 @@ def test_a_job_whose_transcription_was_kept_goes_on_from_it_after_a_restart(
         jobs = JobService(hub, InProcessQueue(workers=0))  # queued, never run: the crash
         with CALL.open("rb") as f:
             job_id = jobs.submit(f, CALL.name).job_id
-        assert jobs.transcribe(job_id) is True
+        assert jobs.transcribe(job_id) is True, jobs.get(job_id)
         half = jobs.get(job_id)
         assert half.status == "analyzing" and half.call_id is None
         transcribed_in = half.timings["transcribing"]

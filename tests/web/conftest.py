@@ -44,7 +44,10 @@ def hub_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(scope="session")
+# Module-scoped, not session: Playwright's sync API keeps an event loop running in the main
+# thread while it is open, and a later test calling anyio.run there (a job run directly) would
+# fail with "Cannot run the event loop while another loop is running".
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
     if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
         pytest.fail(f"no chromium at {CHROMIUM}; `make test` installs Debian's chromium")
@@ -52,7 +55,7 @@ def playwright() -> Iterator[Playwright]:
         yield p
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     # Playwright's own browser download does not work offline: the system's chromium does.
     browser = playwright.chromium.launch(executable_path=CHROMIUM)
