@@ -38,7 +38,7 @@ from audiohub.jobs.celery_backend import (
 )
 from audiohub.jobs.service import JobService
 from tests.conftest import AUDIO, make_settings
-from tests.processes import free_port
+from tests.processes import free_port, stop_process
 
 pytestmark = pytest.mark.postgres
 
@@ -125,13 +125,7 @@ class Worker:
         self.proc.wait(timeout=10)
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()  # warm shutdown
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, grace=30)  # Celery's warm shutdown finishes the job under way
         self.proc = None
 
 
