@@ -20,7 +20,7 @@ class Piece:
 
     text: str
     evidence: tuple[int, ...] = ()
-    # Evidence entries that begin here: their anchors (#ev-N) sit before this piece.
+    # Evidence entries this is the first piece of: their anchors (#ev-N) sit before it.
     starts: tuple[int, ...] = ()
 
 
@@ -118,8 +118,7 @@ COLUMNS: list[tuple[str, str]] = [
 
 def query(f: CallFilter, **changes: object) -> str:
     """The list's URL query for this filter with some parameters changed (sort links, pages)."""
-    values = f.model_dump(mode="json", exclude_defaults=True) | {
-        k: v for k, v in changes.items()}
+    values = f.model_dump(mode="json", exclude_defaults=True) | changes
     values.pop("limit", None)
     return urlencode({k: ("1" if v is True else "0" if v is False else v)
                       for k, v in values.items() if v not in (None, "")})
