@@ -115,6 +115,11 @@ class StageError(AudioHubError):
         self.error = error
 
 
+class StageNotFoundError(StageError, NotFoundError):
+    """A stage service's own 404 "not_found" (no such call, no such pair): passed on as it
+    came, and caught as a NotFoundError like the same answer from a stage in this process."""
+
+
 class LLMUnavailableError(BackendUnavailableError):
     """The LLM provider did not answer usefully after the retries (timeout, 429, 5xx)."""
 

@@ -41,7 +41,12 @@ from audiohub.domain import (
     Transcript,
     TranscriptionResult,
 )
-from audiohub.errors import NotFoundError, StageError, StageUnavailableError
+from audiohub.errors import (
+    NotFoundError,
+    StageError,
+    StageNotFoundError,
+    StageUnavailableError,
+)
 from audiohub.extraction.schemas import ExtractRequest, ExtractResponse
 from audiohub.gateway.uploads import read_chunks
 from audiohub.persistence.schemas import SaveResponse
@@ -176,6 +181,8 @@ class ServiceClient:
 
 
 def _stage_error(stage: str, response: httpx.Response) -> StageError:
+    """The service's error answer as ours: its own error and message, under a status the
+    client can act on."""
     try:
         body = response.json()
         error, detail = str(body["error"]), str(body["detail"])
@@ -185,7 +192,9 @@ def _stage_error(stage: str, response: httpx.Response) -> StageError:
     # client's point of view; the client's own mistakes (other 4xx) pass unchanged.
     status = 502 if response.status_code >= 500 or response.status_code in (401, 403) else (
         response.status_code)
-    return StageError(status, error, f"{stage} service: {detail}")
+    kind = StageNotFoundError if (response.status_code, error) == (404, NotFoundError.error) \
+        else StageError
+    return kind(status, error, f"{stage} service: {detail}")
 
 
 class _Remote:
@@ -238,24 +247,17 @@ class HttpPrompts(_Remote):
             return []
         try:
             response = await self.client.request("GET", f"{path}/versions")
-        except StageError as exc:
-            if exc.error == NotFoundError.error:
-                return []
-            raise
+        except NotFoundError:
+            return []
         return _SPECS.validate_json(response.content)
 
     async def save(self, domain: str, category: str, edit: PromptEdit) -> CategorySpec:
         path = _pair_path(domain, category)
         if path is None:
             raise NotFoundError(f"no prompt for {domain}/{category} to edit")
-        try:
-            # Not idempotent: a retry after a timeout could add the same version twice.
-            response = await self.client.request("POST", path, idempotent=False,
-                                                 json=edit.model_dump(mode="json"))
-        except StageError as exc:
-            if exc.error == NotFoundError.error:
-                raise NotFoundError(exc.detail) from exc
-            raise
+        # Not idempotent: a retry after a timeout could add the same version twice.
+        response = await self.client.request("POST", path, idempotent=False,
+                                             json=edit.model_dump(mode="json"))
         return CategorySpec.model_validate_json(response.content)
 
 
@@ -314,14 +316,9 @@ class HttpPersistence(_Remote):
 
     async def audio(self, call_id: int, range_header: str | None) -> Response:
         # Streamed through as it arrives: a recording can be as large as MAX_UPLOAD_MB.
-        try:
-            upstream = await self.client.request(
-                "GET", f"/audio/{call_id}", stream=True, passes=frozenset({416}),
-                headers={"Range": range_header} if range_header else {})
-        except StageError as exc:
-            if exc.error == NotFoundError.error:
-                raise NotFoundError(exc.detail) from exc
-            raise
+        upstream = await self.client.request(
+            "GET", f"/audio/{call_id}", stream=True, passes=frozenset({416}),
+            headers={"Range": range_header} if range_header else {})
         headers = {k: upstream.headers[k] for k in _AUDIO_HEADERS if k in upstream.headers}
         return StreamingResponse(_relay(upstream), status_code=upstream.status_code,
                                  headers=headers, background=BackgroundTask(upstream.aclose))
