@@ -18,6 +18,10 @@ from audiohub.evaluation.normalize import field_found, normalize_field, normaliz
         ("the twenty third of June", "the 23rd of June"),
         ("nineteen eighty five", "1985"),
         ("Hello, World!", "hello world"),
+        ("ten forty a m", "10.40am"),
+        ("Doctor Patel and Mister Iyer", "Dr. Patel and Mr Iyer"),
+        ("four oh nine one", "4091"),
+        ("oh two one", "021"),
     ],
 )
 def test_wer_treats_spelled_numbers_and_digits_alike(a: str, b: str) -> None:
@@ -28,6 +32,7 @@ def test_field_normal_form() -> None:
     assert normalize_field("P L seven seven three one five") == "pl77315"
     assert normalize_field("November twelfth, 1982") == normalize_field("November 12 1982")
     assert normalize_field("oh one two") == "oh12"  # "oh" stays a word
+    assert normalize_for_wer("oh no, it's late") == "oh no it s late"  # an "oh" alone stays too
 
 
 @pytest.mark.parametrize(

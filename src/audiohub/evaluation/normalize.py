@@ -23,6 +23,9 @@ _UNITS = {w: i for i, w in enumerate(_UNIT_WORDS)}
 _TENS = {w: 10 * (i + 2) for i, w in enumerate(_TENS_WORDS)}
 _ORDINALS = {w: i + 1 for i, w in enumerate(_ORDINAL_WORDS)} | {"twentieth": 20, "thirtieth": 30}
 _MONEY = re.compile(r"\$\s?(\d[\d,]*)(?:\.(\d{1,2}))?")
+# Written forms of spoken titles, as Whisper's own English normalizer reads them ("Dr." is
+# "doctor"); "Ms." is how Whisper writes a spoken "Miss".
+_TITLES = {"dr": "doctor", "mr": "mister", "mrs": "missus", "ms": "miss"}
 _DIGIT_ORDINAL = re.compile(r"^(\d+)(st|nd|rd|th)$")
 
 
@@ -93,17 +96,24 @@ def _read_number(tokens: list[str], i: int) -> tuple[int, int, bool]:
 
 def _tokens(text: str) -> list[str]:
     text = _expand_money(text.lower())
+    text = re.sub(r"(?<=\d)(?=[ap]\.?\s?m\b)", " ", text)  # "10am" -> "10 am"
     text = re.sub(r"\b([ap])\.?\s?m\b\.?", r"\1m", text)  # "3 p.m." / "p m" -> "pm"
     text = re.sub(r"(?<=\d),(?=\d{3})", "", text)  # 1,200 -> 1200
     text = re.sub(r"[-/]", " ", text)
     text = re.sub(r"[^\w\s]", " ", text)
-    return text.split()
+    return [_TITLES.get(t, t) for t in text.split()]
 
 
 def normalize_for_wer(text: str) -> str:
-    """Lowercase, no punctuation, numbers as single digits (ordinals kept whole)."""
+    """Lowercase, no punctuation, numbers as single digits (ordinals kept whole). An "oh" next to
+    a digit is the digit zero said aloud ("four oh nine"), which Whisper writes as 0."""
     out: list[str] = []
-    for tok in words_to_digits(_tokens(text)):
+    tokens = words_to_digits(_tokens(text))
+    digit = [t.isdigit() for t in tokens]
+    tokens = ["0" if t == "oh" and ((i > 0 and digit[i - 1]) or (i + 1 < len(tokens)
+                                                                 and digit[i + 1])) else t
+              for i, t in enumerate(tokens)]
+    for tok in tokens:
         if tok.isdigit():
             out.extend(tok)
         else:
