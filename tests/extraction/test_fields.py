@@ -13,7 +13,13 @@ from audiohub.domain import CategorySpec, FieldSpec, Segment, Transcript
 from audiohub.errors import BackendUnavailableError
 from audiohub.extraction.backends.local.fields import FieldExtractor, field_kind
 from audiohub.extraction.backends.local.names import spelled_name
-from audiohub.extraction.backends.local.nlp import NUMBER_RUN, load_spacy, number_value, parse
+from audiohub.extraction.backends.local.nlp import (
+    MONEY,
+    NUMBER_RUN,
+    load_spacy,
+    number_value,
+    parse,
+)
 from audiohub.extraction.backends.local.numbers import (
     DOTTED_ID,
     SPOKEN_DATE,
@@ -154,7 +160,7 @@ CALLS: list[tuple[str, list[str], dict[str, str | None], dict[str, str]]] = [
     ("reservation_cancellation", [
         "I need to cancel my hotel room reservation for December 20th.",
         "It's under Emily Clark."],
-     {"reservation_type": "hotel room reservation", "reservation_date": "December 20th",
+     {"reservation_type": "hotel room", "reservation_date": "December 20th",
       "guest_name": "Emily Clark"}, {}),
     ("billing_inquiry", [
         "My account number is 9 9 3 1 2 7.", "Why is my bill for January 180 dollars?"],
@@ -243,6 +249,41 @@ CALLS: list[tuple[str, list[str], dict[str, str | None], dict[str, str]]] = [
         "Why is my bill $200 and $8 this month?"],
      {"account_number": "447901", "billing_month": "this month", "amount": "$208"},
      {"account_number": "double four, seven, nine, zero, one", "amount": "$200 and $8"}),
+    # What the call settled on: an id taken back and said again, a read-back that corrects a
+    # digit, the time of two offered that is read back; "the wrong item" names no item.
+    ("refund_request", [
+        "Northside Outdoor, this is Sam.", "Hi Sam, I got the wrong item, I ordered a pair of "
+        "hiking boots.", "What's the order number?", "It's 5 5 1 8 2. Sorry, no, 5 5 1 8 3.",
+        "Thanks, so that's 55183."],
+     {"order_number": "55183", "item": "pair of hiking boots", "refund_amount": None,
+      "reason": "I got the wrong item"}, {"order_number": "5 5 1 8 3"}),
+    ("order_status", [
+        "Can I get your order number?", "Sure, 7 2 0 4 1 9.", "Thanks, that's 720449, right?",
+        "Yes, 720449."],
+     {"order_number": "720449", "item": None}, {}),
+    ("appointment_scheduling", [
+        "Bright Smile Dental, this is Ruth speaking.",
+        "Hi, I chipped my front tooth, can I come in on Monday? My name is Leo Park.",
+        "Doctor Hale has 9 a.m. or 3:30 p.m. on Monday.", "The afternoon, please.",
+        "Okay, Monday at 3:30 p.m. with Doctor Hale."],
+     {"patient_name": "Leo Park", "doctor_name": "Doctor Hale", "appointment_date": "Monday",
+      "appointment_time": "3:30 p.m.", "reason": "I chipped my front tooth"}, {}),
+    # A date answering "when", whatever the field is called; a month in lower case before
+    # "bill"; the agent's own name, even when the caller greets them with it, is no caller's.
+    ("fraud_report", [
+        "Good evening, this is Omar Reyes at Lakeside Bank.",
+        "Hi, Omar Reyes, there's a charge I never made, 61 dollars at Redline Fuel.",
+        "When did it go through?", "This morning."],
+     {"customer_name": None, "transaction_amount": "61 dollars", "merchant": "Redline Fuel",
+      "transaction_date": "This morning"}, {}),
+    ("billing_dispute", [
+        "My june bill has a roaming charge of 45 dollars I never used."],
+     {"account_number": None, "disputed_amount": "45 dollars", "billing_month": "june"}, {}),
+    ("technical_support", [
+        "Since Tuesday I can't send text messages from my phone."],
+     {"account_number": None,
+      "issue_description": "Since Tuesday I can't send text messages from my phone",
+      "device": "phone"}, {}),
 ]
 
 
@@ -374,9 +415,28 @@ def test_money_value_joins_a_split_hundred(said: str, value: str) -> None:
     assert money_value(said) == value
 
 
+@pytest.mark.parametrize("said", ["$374 and 99 cents", "forty nine dollars and ninety nine cents",
+                                  "$12.50", "85 dollars"])
+def test_an_amount_with_its_cents_is_one_amount(said: str) -> None:
+    m = MONEY.search(f"I was charged {said} yesterday.")
+    assert m is not None and m.group() == said
+
+
+def test_a_name_answered_with_its_spelling_run_together(extractor: FieldExtractor) -> None:
+    transcript = make_transcript([
+        "Thank you for calling Hill Pharmacy, this is Marcus.",
+        "Hi, I need a refill on my Metformin.", "Can I have the patient's full name?",
+        "Helen Kowalski at SKOWLSKI.", "Thank you."])
+    values, _ = extractor.extract(transcript, SPECS["prescription_refill"])
+    assert values["patient_name"] == "Helen Kowalski"
+    assert values["medication"] == "Metformin"
+
+
 @pytest.mark.parametrize(("said", "name"), [
     ("Laura Ken, C-H-E-N.", "Laura Chen"), ("Ivo Maren, that's M A R I N.", "Ivo Marin"),
-    ("Laura Ken. A B C 1 2", None), ("Megan Foster. Thank you.", None)])
+    ("Laura Ken. A B C 1 2", None), ("Megan Foster. Thank you.", None),
+    # A spelling one letter short of the word confirms the word; Whisper dropped the letter.
+    ("Mateo Villanueva. That's V-I-L-L-N-U-E-V-A.", "Mateo Villanueva")])
 def test_a_spelling_corrects_the_name_it_follows(said: str, name: str | None) -> None:
     end = len(" ".join(said.split()[:2]).rstrip(",."))
     found = spelled_name(said, 0, end)

@@ -27,6 +27,8 @@ def agent_sentences(said: list[str]) -> set[int]:
     help (the agent opens the call), and a self-introduction right after a greeting or right
     before an offer of help ("Harbor Bank. My name is Jessica. How may I help you?")."""
     out = {i for i, t in enumerate(said) if AGENT.search(t)}
+    if said and SELF_INTRO.search(said[0]):  # the agent answers the phone
+        out.add(0)
     opened = next((i for i, t in enumerate(said[:3]) if HELP.search(t)), 0)
     out |= set(range(opened))
     for i, t in enumerate(said):
@@ -40,7 +42,7 @@ def agent_sentences(said: list[str]) -> set[int]:
 # How a name is asked for or given. The agent asks ("What's your full name?"); the caller says
 # it, or the answer follows the question.
 INTRO = (r"my name is|name is|this is|it's|under the name|under|I'm|name on the \w+ is"
-         r"|your (?:full )?name|what name|whose name|who's name")
+         r"|(?:your|\w+'s) (?:full )?name|what name|whose name|who's name")
 # Words after which a capitalised run is a name even where spaCy tags none.
 NAMED_AFTER = re.compile(r"\b(?:my name is|name is|under the name|name on the \w+ is|Dr\.?"
                          r"|Doctor)\s+", re.I)
@@ -51,10 +53,21 @@ ASKS = re.compile(r"^(?:\W*(?:okay|ok|sure|so|and|thanks?|thank you|great|alrigh
                   r"|could|may|would|do|does|did|is|are|will)\b", re.I)
 # A question asking for one of these is not the one a free-text field answers.
 ASKS_FOR_OTHER = re.compile(r"\b(?:name|number|when|date|how much|who|whose|spell)\b", re.I)
+# A question for a date or a time, whatever the field is called.
+WHEN = r"when|what (?:day|date|time)"
+# What a speaker says right after a value they take back: "2908. Sorry, no, 2906."
+TAKEN_BACK = re.compile(r"[\s,.;:-]*(?:(?:sorry|no|wait|I mean|actually|oops|correction|rather|make"
+                        r" that|scratch that|let me correct that)[\s,.;:!-]*)+(?:(?:it's|that's"
+                        r"|at|it is)\s+)?", re.I)
 BOUNDARY = re.compile(r"[,;]\s|\s(?:and|but|so|which|because|although|though)\s")
 NOMINAL_POS = frozenset({"ADJ", "NOUN", "PROPN", "NUM"})
 GENERIC = frozenset({"prescription", "medication", "medicine", "meds", "refill", "order", "item",
                      "package", "reservation", "card", "account", "one", "thing", "it", "number"})
+# Words that say which one, not what: "the wrong item", "the same order".
+VAGUE = frozenset({"wrong", "right", "same", "other", "new", "old", "whole", "entire", "last",
+                   "first", "second", "latest", "recent"})
+CONTAINERS = frozenset({"set", "pair", "pack", "box", "bag", "case", "bottle", "couple", "bundle",
+                        "kit"})
 NOT_THING = frozenset({"number", "bill", "call", "plan", "line", "account", "charge", "payment"})
 WEAK_WORDS = frozenset({"number", "name", "date", "time", "amount", "type", "month", "of",
                         "description", "four", "last"})
@@ -111,6 +124,8 @@ TEXT_CUES: dict[str, TextCues] = {
         keys=r"lost|stolen|damaged|broken|defective|cracked|wrong \w+|doesn't fit|check-?up"
              r"|physical|follow-?up|compromised|misplaced|missing|left it|can't find"
              r"|\w+aches?|pain|rash|fever|cough|infection|injury|sore throat|allerg\w+"
+             r"|chipped|sprain\w*|swollen|swelling|dizz\w+|nause\w+|vomit\w*|bleeding|flu\b"
+             r"|vaccin\w+|dropped (?:it|my \w+)|fell out|pickpocket\w*|swallowed|(?:was|got) taken"
              r"|too (?:small|big|large|tight|loose|short|long)|(?:doesn't|didn't) fit"
              r"|wrong size|arrived \w+ed|came \w+ed|never (?:arrived|came)"),
     "question": TextCues(
@@ -126,10 +141,13 @@ TEXT_CUES: dict[str, TextCues] = {
         keys=r"(?:not|isn't|stopped|won't|doesn't|can't|keeps?) (?:working|dropping|connect\w*"
              r"|turn(?:ing)? on|load\w*)|no (?:signal|service|internet|connection|dial tone)"
              r"|slow|dropping|disconnect\w*|outage|(?:keeps?|kept) (?:on )?\w+ing(?: out| off)?"
-             r"|cutting out|freez\w+|crash\w*|buffering"),
+             r"|cutting out|freez\w+|crash\w*|buffering"
+             # "I can't send text messages", "unable to log in"
+             r"|(?:can't|cannot|can not|unable to|not able to) (?!hear you|find (?:it|the))\w+"),
     "incident_type": TextCues(
         keys=r"accident|crash|rear-?ended|collision|fire|flood\w*|water damage|theft|stolen"
-             r"|broke into|break-in|burst pipe|hail|storm|vandal\w*|leak\w*", widen="chunk"),
+             r"|broke into|break[- ]?in|breaking in|broken into|burglar\w*|robbe\w*|burst pipe"
+             r"|hail|storm|vandal\w*|leak\w*", widen="chunk"),
     "item": TextCues(
         lead=r"I ordered|I bought|I purchased|the item is|return (?:an?|the|my|this|these|those)"
              r"|refund (?:for|on) (?:an?|the|my)|order of|I received|I got"

@@ -9,6 +9,7 @@ assigned greedily, so two fields never share a span. Every value is a span of th
 from __future__ import annotations
 
 import bisect
+import difflib
 import itertools
 import re
 from collections.abc import Callable
@@ -30,6 +31,11 @@ Cue = tuple[int, int, float]
 # Spans cued for these belong to them even when the category lacks them: a date after "date of
 # birth" is never the appointment, a number after "call me at" never the account.
 _RESERVED = ("date_of_birth", "phone_number")
+# Drug names, which spaCy tags as persons when capitalised ("Metformin").
+_DRUG = re.compile(vocab.TEXT_CUES["medication"].keys, re.I)
+# Kinds whose repeated value is the one agreed. Not dates and amounts: a call repeats both the
+# old and the new date of a change, and the amount a caller rules out ("26 dollars was me").
+_SETTLED = ("id", "time")
 
 @dataclass(frozen=True)
 class Candidate:
@@ -52,6 +58,15 @@ def field_kind(spec: FieldSpec) -> Kind:
         if name.endswith(ends):
             return cast(Kind, kind)
     return "date" if "date" in name or name.endswith("_day") else "text"
+
+
+def _same_value(a: str, b: str, kind: Kind) -> bool:
+    """The same value said twice; for an id, also one with a misheard or corrected digit."""
+    a, b = (re.sub(r"\W", "", x).lower() for x in (a, b))
+    if a == b:
+        return bool(a)
+    return kind == "id" and min(len(a), len(b)) >= 4 and abs(len(a) - len(b)) <= 1 \
+        and difflib.SequenceMatcher(None, a, b).ratio() >= 0.75
 
 
 def _overlaps(a: Span, spans: list[Span]) -> bool:
@@ -188,9 +203,13 @@ class _Run:
         for s, e in spans:
             e -= 2 if self.text[s:e].endswith("'s") else 0
             full = 1.0 if " " in self.text[s:e] else 0.8  # "John Smith" over a later "Mr. Smith"
-            agent = 0.3 if self.text[s:e].lower() in self.agent_names else self._agent(s)
+            said = self.text[s:e].lower()
+            if said in self.agent_names or said.split()[0] in self.agent_names:
+                continue  # the agent's own name is never the caller's, wherever it is said
+            agent = self._agent(s)
             # A name in a question addresses or checks; the caller states theirs.
             asked = 0.6 if self._question(s) else 1.0
+            asked *= 0.2 if _DRUG.fullmatch(self.text[s:e]) else 1.0
             end, value = names.spelled_name(self.text, s, e) or (e, self.text[s:e])
             out.append(Candidate(s, end, value, agent * full * asked))
         return out
@@ -216,6 +235,8 @@ class _Run:
         pats += [(w, 0.3 if w in vocab.WEAK_WORDS else 0.6) for w in words if len(words) > 1]
         if kind == "person" and not self._title(name):
             pats.append((vocab.INTRO, 1.0))
+        if kind in ("date", "time"):  # "When did the charge go through? This evening."
+            pats.append((vocab.WHEN, 0.6))
         return [(m.start(), m.end(), w) for p, w in pats
                 for m in re.finditer(rf"\b(?:{p})\b", self.text, re.I)]
 
@@ -282,20 +303,55 @@ class _Run:
             own = self._cues(f.name, kind)
             rivals = [self._cues(n, kind) for n in _RESERVED
                       if n not in names and field_kind(FieldSpec(name=n)) == kind]
+            scored = []
             for c in self._candidates(f.name, kind):
                 cue = self._score(own, c)
                 if any(self._score(r, c) > max(cue, 0.5) for r in rivals):
                     continue
                 # Uncued, an entity of the right kind may still be the answer; places are too
-                # common to guess. Earlier mentions win ties.
-                pairs.append((c.quality * max(cue, 0.0 if kind == "place" else 0.05), -c.start,
-                              f.name, c))
+                # common to guess.
+                scored.append((c.quality * max(cue, 0.0 if kind == "place" else 0.05), c))
+            # Earlier mentions win ties.
+            pairs += [(score, -c.start, f.name, c) for score, c in self._settled(scored, kind)]
         picked: dict[str, Candidate] = {}
         for score, _, name, c in sorted(pairs, key=lambda p: p[:2], reverse=True):
             taken = [(p.start, p.end) for p in picked.values()]
             if score > 0 and name not in picked and not _overlaps((c.start, c.end), taken):
                 picked[name] = c
         return picked
+
+    def _settled(self, scored: list[tuple[float, Candidate]], kind: Kind
+                 ) -> list[tuple[float, Candidate]]:
+        """What the call settled on. A value said again (the agent's read-back, the caller's
+        confirmation) is one value, scored by its best saying and raised a little for being
+        repeated. An id said again with a digit changed ("927153, sorry, 927453") is the same
+        id, corrected: the last version stands. A value taken back ("2908. Sorry, no, 2906")
+        gives way to the one that follows it."""
+        ordered = sorted(scored, key=lambda p: p[1].start)
+        out: list[tuple[float, Candidate]] = []
+        for i, (score, c) in enumerate(ordered):
+            back = vocab.TAKEN_BACK.match(self.text, c.end)
+            if i + 1 < len(ordered) and back and back.end() >= ordered[i + 1][1].start:
+                score *= 0.3
+            out.append((score, c))
+        if kind not in _SETTLED:
+            return out
+        groups: list[list[int]] = []
+        for i, (_, c) in enumerate(out):
+            home = next((g for g in groups
+                         if any(_same_value(out[j][1].value, c.value, kind) for j in g)), None)
+            if home is None:
+                groups.append([i])
+            else:
+                home.append(i)
+        for g in (g for g in groups if len(g) > 1):
+            last = out[g[-1]][1].value
+            # Its first saying in the final version: the caller's own words, not the read-back.
+            stands = next(j for j in g if out[j][1].value == last)
+            best = max(out[j][0] for j in g) * 1.15
+            for j in g:
+                out[j] = (best if j == stands else out[j][0] * 0.9, out[j][1])
+        return out
 
     def best_text(self, f: FieldSpec) -> Candidate | None:
         """The best cue-introduced clause or phrase for a free-text field."""
@@ -382,7 +438,13 @@ class _Run:
         m = re.match(lead, self.text[s:e], re.I)
         s += m.end() if m else 0
         words = list(re.finditer(r"\S+", self.text[s:e].rstrip(" .,?!;:")))
-        if not words or (nominal and all(w.group().lower() in vocab.GENERIC for w in words)):
+        if nominal:  # "rental car reservation" is a rental car; "the wrong item" no thing
+            while len(words) > 1 and words[-1].group().lower() in vocab.GENERIC \
+                    and words[-2].group().lower() not in vocab.VAGUE:
+                words.pop()
+            if all(w.group().lower() in vocab.GENERIC | vocab.VAGUE for w in words):
+                return None
+        if not words:
             return None
         return s, s + words[min(len(words), 20) - 1].end()
 
@@ -392,9 +454,13 @@ class _Run:
             return self._tidy(pos, self._clause(pos, pos)[1], False)
         toks = [t for t in self.doc if t.idx >= pos and self._sent(t.idx) == self._sent(pos)]
         end = pos
+        prev = ""
         for t, nxt in zip(toks, [*toks[1:], None], strict=True):
+            # "a set of six wine glasses" (Whisper: "a set on 6 wine glasses")
+            of = t.lower_ == "of" or (t.lower_ == "on" and prev in vocab.CONTAINERS)
             joins = nxt is not None and nxt.pos_ in vocab.NOMINAL_POS and (
-                t.lower_ == "of" or t.text == "-" or t.tag_ in ("VBG", "VBN"))
+                of or t.text == "-" or t.tag_ in ("VBG", "VBN"))
+            prev = t.lower_
             if (t.ent_type_ in ("DATE", "TIME", "MONEY") and end > pos) or _overlaps(
                     (t.idx, t.idx + len(t)), self.typed):
                 break  # "headphones last week", "order 8 2 4": a date or number is no thing

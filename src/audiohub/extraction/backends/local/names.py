@@ -19,11 +19,15 @@ _SPELLED = re.compile(r"\b[A-Za-z](?:(?:\.?-|\.?,? )[A-Za-z]\b){2,}\.?")
 _BRIDGE = re.compile(r"[\s,.:;-]*(?:(?:that's|that is|it's|spelled|spelt|as in|last name"
                      r"|first name|is)[\s,.:;-]*)*", re.I)
 _MIN_LIKENESS = 0.5
+_SAME_WORD = 0.9
 # A whole sentence that is only a name, as answers to "May I have your name?" often are; spaCy
 # misses unusual names said on their own.
 _NOT_NAMES = r"(?:Yes|Yeah|Please|Thanks?|Sure|Okay|Sorry|Good|Great|Hello|Hi|Bye|Right|Perfect)"
 ANSWER = re.compile(r"\s*(?:(?i:yes|yeah|sure|okay|it's|it is|that's|that would be|this is)"
                     rf"[\s,]+)*(?!{_NOT_NAMES}\b)([A-Z][a-z][\w'-]*(?: [A-Z][a-z][\w'-]*){{1,2}})"
+                    # and its spelling, which Whisper may write as one word: "at SKOWLSKI"
+                    r"(?:[\s,]+(?:(?i:at|that's|that is|spelled)[\s,]+)?"
+                    r"[A-Z](?:[A-Z]|[.-] ?[A-Z]){2,})?"
                     r"[\s.!]*")
 
 
@@ -50,7 +54,10 @@ def spelled_name(text: str, start: int, end: int) -> tuple[int, str] | None:
     best = max(range(len(words)), key=lambda i: (likeness[i], i))
     if likeness[best] < _MIN_LIKENESS:
         return None
-    words[best] = spelled.capitalize()
+    # A spelling within a letter of the word says the word was heard right; a dropped letter is
+    # likelier in eight single letters than in one whole word ("Villanueva", "V-I-L-L-N-U-E-V-A").
+    if likeness[best] < _SAME_WORD:
+        words[best] = spelled.capitalize()
     return m.end() - (1 if m.group().endswith(".") else 0), " ".join(words)
 
 

@@ -34,9 +34,9 @@ _NUMBER_WORD = (r"(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleve
                 r"|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand)")
 _CURRENCY = r"(?:dollars?|bucks|euros?|pounds?|cents)\b"
 _AMOUNT = rf"(?:\d[\d,]*(?:\.\d+)?|{_NUMBER_WORD}(?:[\s-]+(?:and\s+)?{_NUMBER_WORD})*)"
-# "$49.99", "49 dollars", "forty nine dollars and ninety nine cents".
-MONEY = re.compile(rf"[$£€]\s?\d[\d,]*(?:\.\d+)?|\b{_AMOUNT}\s+{_CURRENCY}"
-                   rf"(?:,?\s+and\s+{_AMOUNT}\s+cents\b)?", re.I)
+# "$49.99", "49 dollars", "forty nine dollars and ninety nine cents", "$374 and 99 cents".
+_CENTS = rf"(?:,?\s+and\s+{_AMOUNT}\s+cents\b)?"
+MONEY = re.compile(rf"[$£€]\s?\d[\d,]*(?:\.\d+)?{_CENTS}|\b{_AMOUNT}\s+{_CURRENCY}{_CENTS}", re.I)
 # The dot of an abbreviation is part of the address; a sentence's full stop is not.
 _STREET = (r"(?:Street|Avenue|Road|Boulevard|Lane|Drive|Court|Way|Place|Terrace|Circle|Parkway"
            r"|Highway|(?:St|Ave|Rd|Blvd|Ln|Dr|Ct)\b\.?)")
@@ -56,9 +56,12 @@ TIME = re.compile(r"\b(?:\d{1,2}(?:[:.]\d{2})?|\d{3,4})\s?(?:[ap]\.m\.|[ap]\s?m\
                   r"|[ap]\s?m\b)"
                   rf"|\b(?:half|quarter) (?:past|to|after) (?:\d{{1,2}}\b|{_NUMBER_WORD})", re.I)
 _MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+# Whisper writes "my march bill" in lower case; a lower-case "may" or "march" is a verb elsewhere.
 MONTH = re.compile(rf"\b(?:{_MONTHS})(?:\s+\d{{4}})?\b(?!\s+(?:I|we|you)\b)"
+                   rf"|\b(?i:{_MONTHS})(?=\s+(?i:bill|statement|invoice|charges?|payment)\b)"
                    r"|\b(?i:(?:last|this|previous|past) month)\b")
 DATE_WORD = re.compile(rf"\b(?:{_MONTHS}|\w+day|tomorrow|tonight|week|weekend|month|year|ago"
+                       r"|(?:this|yesterday|tomorrow) (?:morning|afternoon|evening)"
                        r"|\d{1,2}(?:st|nd|rd|th)|\d{1,2}/\d{1,2}(?:/\d{2,4})?)\b", re.I)
 _ABOUT = r"(?:about|around|almost|nearly|over|just|roughly|the past|the last|less than|more than)"
 DURATION = re.compile(rf"^(?:for\s+)?(?:{_ABOUT}\s+)?(?:a|an|one|two|three|four|five|six|\d+|a few"
