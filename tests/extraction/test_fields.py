@@ -279,6 +279,21 @@ CALLS: list[tuple[str, list[str], dict[str, str | None], dict[str, str]]] = [
     ("billing_dispute", [
         "My june bill has a roaming charge of 45 dollars I never used."],
      {"account_number": None, "disputed_amount": "45 dollars", "billing_month": "june"}, {}),
+    # "half 9" is half past nine; a day of the month alone is a date; a car reversed into is
+    # what happened.
+    ("appointment_scheduling", [
+        "Could I book in with Dr. Nair? My name is Tom Fenwick.",
+        "She has half 9 on Friday or quarter past 2.", "Half 9, please."],
+     {"patient_name": "Tom Fenwick", "doctor_name": "Doctor Nair", "appointment_date": "Friday",
+      "appointment_time": "half 9", "reason": None}, {"doctor_name": "Dr. Nair"}),
+    ("booking_change", [
+        "My flight to Oslo is on Friday the 14th.", "I'd like to move it to Monday the 17th."],
+     {"booking_reference": None, "destination": "Oslo", "original_date": "Friday the 14th",
+      "new_date": "Monday the 17th"}, {}),
+    ("claim_filing", [
+        "A delivery van backed into our fence yesterday.", "Policy number?", "It's HD44091."],
+     {"policy_number": "HD44091", "incident_date": "yesterday",
+      "incident_type": "A delivery van backed into our fence yesterday"}, {}),
     ("technical_support", [
         "Since Tuesday I can't send text messages from my phone."],
      {"account_number": None,

@@ -146,6 +146,7 @@ TEXT_CUES: dict[str, TextCues] = {
              r"|(?:can't|cannot|can not|unable to|not able to) (?!hear you|find (?:it|the))\w+"),
     "incident_type": TextCues(
         keys=r"accident|crash|rear-?ended|collision|fire|flood\w*|water damage|theft|stolen"
+             r"|(?:reversed|backed|crashed|ran|drove|swerved) into|hit (?:my|our|the) \w+"
              r"|broke into|break[- ]?in|breaking in|broken into|burglar\w*|robbe\w*|burst pipe"
              r"|hail|storm|vandal\w*|leak\w*", widen="chunk"),
     "item": TextCues(

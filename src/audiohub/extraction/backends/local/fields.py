@@ -60,9 +60,13 @@ def field_kind(spec: FieldSpec) -> Kind:
     return "date" if "date" in name or name.endswith("_day") else "text"
 
 
+def _key(value: str) -> str:
+    return re.sub(r"\W", "", value).lower()
+
+
 def _same_value(a: str, b: str, kind: Kind) -> bool:
     """The same value said twice; for an id, also one with a misheard or corrected digit."""
-    a, b = (re.sub(r"\W", "", x).lower() for x in (a, b))
+    a, b = _key(a), _key(b)
     if a == b:
         return bool(a)
     return kind == "id" and min(len(a), len(b)) >= 4 and abs(len(a) - len(b)) <= 1 \
@@ -345,9 +349,9 @@ class _Run:
             else:
                 home.append(i)
         for g in (g for g in groups if len(g) > 1):
-            last = out[g[-1]][1].value
+            last = _key(out[g[-1]][1].value)
             # Its first saying in the final version: the caller's own words, not the read-back.
-            stands = next(j for j in g if out[j][1].value == last)
+            stands = next(j for j in g if _key(out[j][1].value) == last)
             best = max(out[j][0] for j in g) * 1.15
             for j in g:
                 out[j] = (best if j == stands else out[j][0] * 0.9, out[j][1])

@@ -54,7 +54,10 @@ TIME = re.compile(r"\b(?:\d{1,2}(?:[:.]\d{2})?|\d{3,4})\s?(?:[ap]\.m\.|[ap]\s?m\
                   r"|\b(?:noon|midnight)\b"
                   rf"|\b{_HOUR}(?:[ -](?:o'clock|fifteen|thirty|forty[ -]five))?\s?(?:[ap]\.\s?m\."
                   r"|[ap]\s?m\b)"
-                  rf"|\b(?:half|quarter) (?:past|to|after) (?:\d{{1,2}}\b|{_NUMBER_WORD})", re.I)
+                  rf"|\b(?:half|quarter) (?:past|to|after) (?:\d{{1,2}}\b|{_NUMBER_WORD})"
+                  # "half nine": half past nine, as said in Britain and Ireland
+                  rf"|\bhalf (?:[1-9]|1[0-2]|{_HOUR})\b(?! (?:an?|the|of|hours?|minutes?|dozen)\b)",
+                  re.I)
 _MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
 # Whisper writes "my march bill" in lower case; a lower-case "may" or "march" is a verb elsewhere.
 MONTH = re.compile(rf"\b(?:{_MONTHS})(?:\s+\d{{4}})?\b(?!\s+(?:I|we|you)\b)"
@@ -109,7 +112,7 @@ def trim(span: tuple[int, int], text: str, blockers: list[tuple[int, int]]
         if start < e and s < end:
             end, start = (s, start) if s > start else (end, e)
     piece = text[start:end]
-    kept = re.sub(r"(?:[\s,]+(?:at|on|for|of|and|around))*[\s,.]*$", "", piece)
+    kept = re.sub(r"(?:[\s,]+(?:at|on|for|of|and|or|around))*[\s,.]*$", "", piece)
     lead = len(piece) - len(piece.lstrip())
     return (start + lead, start + len(kept)) if kept.strip() else None
 

@@ -149,12 +149,14 @@ _ORDINAL = (rf"(?:\d{{1,2}}(?:st|nd|rd|th)|(?:(?:twenty|thirty|\d0)[ -])?(?:{_OR
             r"|\d{1,2}(?= (?:of|on) ))")
 _PART = r"(?:morning|afternoon|evening|night)"
 # Dates spaCy misses or cuts short: "first of April", "the 22nd on August" (Whisper's "of"),
-# "November 12, 1982", "Thursday, March 3rd", "the following Monday", "Monday morning".
+# "November 12, 1982", "Thursday, March 3rd", "the following Monday", "Monday morning", "the 10th".
 SPOKEN_DATE = re.compile(
     rf"\b(?:(?:{_WEEKDAYS}),?\s+)?{_ORDINAL}\s+(?:of|on|or)\s+(?:{_MONTHS})"
     rf"(?:,?\s+\d{{4}})?\b"
     rf"|\b(?:(?:{_WEEKDAYS}),?\s+)?(?:{_MONTHS})\s+(?:the\s+)?(?:{_ORDINAL}|\d{{1,2}})\b"
     rf"(?:,?\s+\d{{4}})?"
+    # A day of the month alone: "change it to the 10th", "Monday the 17th".
+    rf"|\b(?:(?:{_WEEKDAYS}),?\s+)?the\s+\d{{1,2}}(?:st|nd|rd|th)\b(?!\s+(?:of|on|or)\s)"
     rf"|\b(?:(?:next|this|last|coming|following|the following)\s+)?(?:{_WEEKDAYS})"
     rf"(?:\s+{_PART})?\b"
     rf"|\b(?:tomorrow|today|yesterday)(?:\s+{_PART})?\b", re.I)
