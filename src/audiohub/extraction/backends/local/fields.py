@@ -9,12 +9,11 @@ assigned greedily, so two fields never share a span. Every value is a span of th
 from __future__ import annotations
 
 import bisect
-import difflib
 import itertools
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from typing import Literal, cast, get_args
+from dataclasses import replace
+from typing import cast, get_args
 
 from spacy.language import Language
 from spacy.tokens import Doc
@@ -23,8 +22,8 @@ from audiohub.domain import CategorySpec, Evidence, FieldSpec, Transcript
 from audiohub.extraction.backends.local import cues as vocab
 from audiohub.extraction.backends.local import names, numbers
 from audiohub.extraction.backends.local import nlp as spoken
+from audiohub.extraction.backends.local.candidates import Candidate, Kind, settled
 
-Kind = Literal["id", "person", "date", "month", "time", "money", "address", "place", "text"]
 Span = tuple[int, int]
 Cue = tuple[int, int, float]
 
@@ -33,18 +32,6 @@ Cue = tuple[int, int, float]
 _RESERVED = ("date_of_birth", "phone_number")
 # Drug names, which spaCy tags as persons when capitalised ("Metformin").
 _DRUG = re.compile(vocab.TEXT_CUES["medication"].keys, re.I)
-# Kinds whose repeated value is the one agreed. Not dates and amounts: a call repeats both the
-# old and the new date of a change, and the amount a caller rules out ("26 dollars was me").
-_SETTLED = ("id", "time")
-
-@dataclass(frozen=True)
-class Candidate:
-    """A possible value: a span of the transcript and its value ('4567' for '4 5 6 7')."""
-
-    start: int
-    end: int
-    value: str
-    quality: float = 1.0
 
 
 def field_kind(spec: FieldSpec) -> Kind:
@@ -58,19 +45,6 @@ def field_kind(spec: FieldSpec) -> Kind:
         if name.endswith(ends):
             return cast(Kind, kind)
     return "date" if "date" in name or name.endswith("_day") else "text"
-
-
-def _key(value: str) -> str:
-    return re.sub(r"\W", "", value).lower()
-
-
-def _same_value(a: str, b: str, kind: Kind) -> bool:
-    """The same value said twice; for an id, also one with a misheard or corrected digit."""
-    a, b = _key(a), _key(b)
-    if a == b:
-        return bool(a)
-    return kind == "id" and min(len(a), len(b)) >= 4 and abs(len(a) - len(b)) <= 1 \
-        and difflib.SequenceMatcher(None, a, b).ratio() >= 0.75
 
 
 def _overlaps(a: Span, spans: list[Span]) -> bool:
@@ -316,46 +290,13 @@ class _Run:
                 # common to guess.
                 scored.append((c.quality * max(cue, 0.0 if kind == "place" else 0.05), c))
             # Earlier mentions win ties.
-            pairs += [(score, -c.start, f.name, c) for score, c in self._settled(scored, kind)]
+            pairs += [(score, -c.start, f.name, c) for score, c in settled(self.text, scored, kind)]
         picked: dict[str, Candidate] = {}
         for score, _, name, c in sorted(pairs, key=lambda p: p[:2], reverse=True):
             taken = [(p.start, p.end) for p in picked.values()]
             if score > 0 and name not in picked and not _overlaps((c.start, c.end), taken):
                 picked[name] = c
         return picked
-
-    def _settled(self, scored: list[tuple[float, Candidate]], kind: Kind
-                 ) -> list[tuple[float, Candidate]]:
-        """What the call settled on. A value said again (the agent's read-back, the caller's
-        confirmation) is one value, scored by its best saying and raised a little for being
-        repeated. An id said again with a digit changed ("927153, sorry, 927453") is the same
-        id, corrected: the last version stands. A value taken back ("2908. Sorry, no, 2906")
-        gives way to the one that follows it."""
-        ordered = sorted(scored, key=lambda p: p[1].start)
-        out: list[tuple[float, Candidate]] = []
-        for i, (score, c) in enumerate(ordered):
-            back = vocab.TAKEN_BACK.match(self.text, c.end)
-            if i + 1 < len(ordered) and back and back.end() >= ordered[i + 1][1].start:
-                score *= 0.3
-            out.append((score, c))
-        if kind not in _SETTLED:
-            return out
-        groups: list[list[int]] = []
-        for i, (_, c) in enumerate(out):
-            home = next((g for g in groups
-                         if any(_same_value(out[j][1].value, c.value, kind) for j in g)), None)
-            if home is None:
-                groups.append([i])
-            else:
-                home.append(i)
-        for g in (g for g in groups if len(g) > 1):
-            last = _key(out[g[-1]][1].value)
-            # Its first saying in the final version: the caller's own words, not the read-back.
-            stands = next(j for j in g if _key(out[j][1].value) == last)
-            best = max(out[j][0] for j in g) * 1.15
-            for j in g:
-                out[j] = (best if j == stands else out[j][0] * 0.9, out[j][1])
-        return out
 
     def best_text(self, f: FieldSpec) -> Candidate | None:
         """The best cue-introduced clause or phrase for a free-text field."""
