@@ -294,6 +294,21 @@ CALLS: list[tuple[str, list[str], dict[str, str | None], dict[str, str]]] = [
         "A delivery van backed into our fence yesterday.", "Policy number?", "It's HD44091."],
      {"policy_number": "HD44091", "incident_date": "yesterday",
       "incident_type": "A delivery van backed into our fence yesterday"}, {}),
+    # A shop answering "where?", not the agent's name; a yes-or-no question as the topic; what
+    # a refund is for and why.
+    ("prescription_refill", [
+        "Pharmacy line, this is Jo, how can I help?",
+        "Hi, I need to renew my prescription for metformin.", "Name and date of birth?",
+        "Gareth Lloyd, 4th of July, 1990.", "Where should we send it?",
+        "Boots on the High Street, please."],
+     {"patient_name": "Gareth Lloyd", "medication": "metformin",
+      "pharmacy": "Boots on the High Street", "date_of_birth": "4th of July, 1990"}, {}),
+    ("general_inquiry", ["Hi there, do you open on bank holidays?", "Yes, from 10 until 4."],
+     {"topic": "do you open on bank holidays"}, {}),
+    ("refund_request", [
+        "I'd like my money back for the kettle, it stopped working after two days."],
+     {"order_number": None, "item": "kettle", "refund_amount": None,
+      "reason": "it stopped working after two days"}, {}),
     ("technical_support", [
         "Since Tuesday I can't send text messages from my phone."],
      {"account_number": None,

@@ -51,6 +51,8 @@ TITLES = {"doctor": r"(?:Dr\.?|Doctor)", "physician": r"(?:Dr\.?|Doctor)"}
 ASKS = re.compile(r"^(?:\W*(?:okay|ok|sure|so|and|thanks?|thank you|great|alright|all right|right"
                   r"|perfect)\b[\s,.]*)*(?:what|what's|which|who|whose|who's|when|where|how|can"
                   r"|could|may|would|do|does|did|is|are|will)\b", re.I)
+# A question whose answer is a place: "Where should we send it?", "Which pharmacy?"
+ASKS_WHERE = re.compile(r"\bwhere\b|\bwhich (?:pharmacy|store|shop|branch|location|one)\b", re.I)
 # A question asking for one of these is not the one a free-text field answers.
 ASKS_FOR_OTHER = re.compile(r"\b(?:name|number|when|date|how much|who|whose|spell)\b", re.I)
 # A question for a date or a time, whatever the field is called.
@@ -127,7 +129,8 @@ TEXT_CUES: dict[str, TextCues] = {
              r"|chipped|sprain\w*|swollen|swelling|dizz\w+|nause\w+|vomit\w*|bleeding|flu\b"
              r"|vaccin\w+|dropped (?:it|my \w+)|fell out|pickpocket\w*|swallowed|(?:was|got) taken"
              r"|too (?:small|big|large|tight|loose|short|long)|(?:doesn't|didn't) fit"
-             r"|wrong size|arrived \w+ed|came \w+ed|never (?:arrived|came)"),
+             r"|wrong size|arrived \w+ed|came \w+ed|never (?:arrived|came)"
+             r"|stopped working|(?:doesn't|didn't|won't) (?:work|turn on|charge)|faulty"),
     "question": TextCues(
         # Not "a question about my homeowners policy": that names the subject; the question
         # itself comes next ("Does it cover water damage?").
@@ -151,7 +154,8 @@ TEXT_CUES: dict[str, TextCues] = {
              r"|hail|storm|vandal\w*|leak\w*", widen="chunk"),
     "item": TextCues(
         lead=r"I ordered|I bought|I purchased|the item is|return (?:an?|the|my|this|these|those)"
-             r"|refund (?:for|on) (?:an?|the|my)|order of|I received|I got"
+             r"|(?:refund|money back|exchange) (?:for|on) (?:an?|the|my)|order of|I received"
+             r"|I got"
              # The agent reading the order back: "9 4 7 2, that's the cast iron skillet?"
              r"|(?<=\d, )that's the|(?<=\d )that's the", nominal=True,
         before=r"(?:that |which )?(?:I|we) (?:ordered|bought|purchased|got)"
@@ -175,5 +179,7 @@ TEXT_CUES: dict[str, TextCues] = {
              r"|I (?:just )?want(?:ed)? to (?:check|ask about|know|find out)|I want to",
         # A caller's own question is the topic: "quick question, what are your opening hours?"
         keys=r"(?:what|when|where|how) (?:are|is|do|does|can|late|early|much|long) (?:your|you"
-             r"|the|I|we)\b[^.?!]*\?"),
+             r"|the|I|we)\b[^.?!]*\?"
+             # or asked for yes or no: "do you open on bank holidays?"
+             r"|(?:do|does|are|is|will) (?:you|your|the)\b[^.?!]*\?"),
 }

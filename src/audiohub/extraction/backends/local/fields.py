@@ -140,8 +140,10 @@ class _Run:
         doc, text = self.doc, self.text
         # spaCy calls "The Walgreens on Main Street" a WORK_OF_ART; "Dr. Alvarez" is no place.
         typed = typed + [(c.start, c.end) for c in self._titled(self.cands["person"], None)[0]]
-        places = [(lab, s) for lab in vocab.PLACE_ENTS for s in ents.get(lab, [])
-                  if not _overlaps(s, typed)]
+        # An answer to "where?" is whole ("Boots on the High Street"); spaCy has only a part.
+        places = [("", s) for s in self._answered_places() if not _overlaps(s, typed)]
+        places += [(lab, s) for lab in vocab.PLACE_ENTS for s in ents.get(lab, [])
+                   if not _overlaps(s, typed + [p for _, p in places])]
         runs: list[Span] = []
         for t in doc:  # spaCy misses many shop names: take the proper nouns after "at"/"from"
             j = t.i + 1
@@ -157,7 +159,30 @@ class _Run:
         for span in runs:
             if not _overlaps(span, typed + [s for _, s in places]):
                 places.append(("", span))
-        return places
+        # The agent's own name is no place ("Pharmacy line, this is Jo").
+        return [(lab, (s, e)) for lab, (s, e) in places
+                if self.text[s:e].lower() not in self.agent_names]
+
+    def _answered_places(self) -> list[Span]:
+        """Proper nouns that answer "where?": "Where should we send it?" "Boots on the High
+        Street, please." The run may go on through "on"/"in" to a street or town."""
+        out = []
+        for (qs, qe), (s, e) in itertools.pairwise(self.sents):
+            if not (self._question(qs) and vocab.ASKS_WHERE.search(self.text, qs, qe)):
+                continue
+            toks = [t for t in self.doc if s <= t.idx < e]
+            while toks and toks[0].pos_ in ("DET", "ADP", "INTJ", "PUNCT"):
+                toks.pop(0)
+            # spaCy often calls a shop's name at a sentence start a noun ("Boots").
+            name = [t.pos_ == "PROPN" or (t.pos_ == "NOUN" and t.text[:1].isupper())
+                    for t in toks]
+            run = [t for t, _ in itertools.takewhile(
+                lambda p: p[1] or p[0].lower_ in ("on", "in", "the"), zip(toks, name, strict=True))]
+            while run and not name[len(run) - 1]:
+                run.pop()
+            if run and name[0]:
+                out.append((run[0].idx, run[-1].idx + len(run[-1])))
+        return out
 
     def _sent(self, pos: int) -> int:
         return bisect.bisect_right(self.starts, pos) - 1
@@ -215,6 +240,8 @@ class _Run:
             pats.append((vocab.INTRO, 1.0))
         if kind in ("date", "time"):  # "When did the charge go through? This evening."
             pats.append((vocab.WHEN, 0.6))
+        if kind == "place":  # "Where should we send it? Boots on the High Street."
+            pats.append((vocab.ASKS_WHERE.pattern, 0.6))
         return [(m.start(), m.end(), w) for p, w in pats
                 for m in re.finditer(rf"\b(?:{p})\b", self.text, re.I)]
 
