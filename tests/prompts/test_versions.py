@@ -5,6 +5,7 @@ the prompt service's endpoints refuse bad edits and unknown pairs without storin
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -104,6 +105,34 @@ def test_approving_a_generated_prompt_makes_it_the_one_in_use(
         {**LOST_BAG, "prompt": "Ask for the bag tag first.", "examples": []}))
     assert generator.validate_and_generate("aviation", "lost_luggage") == edited
     assert len(openai.received) == 1  # generated once; reviews never ask the LLM again
+
+
+def test_two_replicas_generating_the_same_new_pair_store_one_version(
+        store: SqlPromptStore) -> None:
+    """Each replica's generator has its own in-process lock, so both generate; the store keeps
+    the first and hands it to the second, also when both save at the same moment."""
+    def generated(prompt: str) -> CategorySpec:
+        return CategorySpec.model_validate(
+            {**LOST_BAG, "prompt": prompt, "domain": "aviation", "category": "lost_luggage",
+             "source": "generated"})
+
+    barrier = threading.Barrier(2)
+    saved: list[CategorySpec] = []
+
+    def replica(prompt: str) -> None:
+        barrier.wait()
+        saved.append(store.save(generated(prompt)))
+
+    threads = [threading.Thread(target=replica, args=(p,)) for p in ("first", "second")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert len(saved) == 2 and saved[0] == saved[1]
+    assert [(s.version, s.source) for s in store.history("aviation", "lost_luggage")] == [
+        (1, "generated")]
+    # A person's approval still adds a version.
+    assert store.save(saved[0].model_copy(update={"source": "approved"})).version == 2
 
 
 def test_an_edit_never_creates_a_pair(store: SqlPromptStore) -> None:

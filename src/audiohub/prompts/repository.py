@@ -82,8 +82,10 @@ class PromptRepository:
         return self.session.scalar(select(func.count()).select_from(PromptRow)) or 0
 
     def lock_for_writing(self) -> None:
-        """Serialise writers of the prompt table until this transaction ends (PostgreSQL; on
-        SQLite a writer holds the whole database anyway): two prompt-service replicas seeding
-        the library at once must not both add version 1 of a pair."""
+        """Serialise writers of the prompt table until this transaction ends, before they read
+        what to write: two prompt-service replicas seeding the library, or generating the same
+        new pair, at once must not both add version 1 of a pair."""
         if self.session.get_bind().dialect.name == "postgresql":
             self.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _WRITE_LOCK})
+        else:  # SQLite: a write, even of no row, takes the database's one write lock now
+            self.session.execute(text("UPDATE prompts SET version = version WHERE 0"))

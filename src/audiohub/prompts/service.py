@@ -49,6 +49,11 @@ class SqlPromptStore:
         with self.db.session() as session:
             repo = PromptRepository(session)
             repo.lock_for_writing()
+            # A generated prompt only ever starts a pair. Two prompt-service replicas that both
+            # met the same new pair both generate one; the second finds the first's stored.
+            if spec.source == "generated" and (
+                    first := repo.latest(spec.domain, spec.category)) is not None:
+                return first
             return repo.add_version(spec)
 
     def domains(self) -> dict[str, list[str]]:
