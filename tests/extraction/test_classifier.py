@@ -43,6 +43,73 @@ def test_picks_the_category_among_all(
     assert 0 < c.margin <= c.score <= 1
 
 
+# One call of every category, and a second of the pairs most alike (a card lost or misused, a
+# bill questioned or disputed), said in other words than the library's examples.
+OTHER_WORDS = [
+    ("Hello, Pinewood Bank. Hi, I left my wallet on the bus this morning and my debit card was "
+     "in it. Can you stop the card? Sure, what are the last four digits? 3 3 9 1. Okay, it's "
+     "cancelled and a new one is on its way.",
+     "banking", "card_block"),
+    ("Pinewood Bank, how can I help? Hi, my banking app shows a payment of 180 dollars to a "
+     "company called Nova Travel, and I've never heard of them. When was it? Yesterday "
+     "afternoon. Okay, I'll raise a dispute and cancel the card.",
+     "banking", "fraud_report"),
+    ("Hi, someone has been taking money out of my account. There are three withdrawals from a "
+     "cash machine in Leeds and I live in Bristol. I've still got my card with me.",
+     "banking", "fraud_report"),
+    ("I think my card's been swallowed by the cash machine outside the station. Can you cancel "
+     "it so nobody can use it? The number ends in 8 8 0 2.",
+     "banking", "card_block"),
+    ("Hi, I'm calling about my phone bill. You've charged me 30 pounds for data I didn't use, "
+     "I was on wifi the whole month. My account number is 5 5 2 1 9 0.",
+     "telecom", "billing_dispute"),
+    ("Hi, my electricity bill for March is much higher than usual, 240 dollars. Can you "
+     "explain why? Let me check the meter readings on your account.",
+     "utilities", "billing_inquiry"),
+    ("Hi, my broadband has been really slow since the weekend, pages won't load and the router "
+     "keeps restarting itself.",
+     "telecom", "technical_support"),
+    ("Hi, I ordered a sofa three weeks ago and it still hasn't been delivered. Can you tell me "
+     "where it is? The order number is 7 7 1 0 2.",
+     "ecommerce", "order_status"),
+    ("Hi, the jacket I bought online is the wrong size and I'd like to send it back and get my "
+     "money refunded.",
+     "ecommerce", "refund_request"),
+    ("Hi, I have a flight to Rome on the 5th and I'd like to move it to the 8th if there's "
+     "space.",
+     "travel", "booking_change"),
+    ("Hi, I booked a room at your hotel for next weekend but our plans have changed, so I'd "
+     "like to cancel it please.",
+     "travel", "reservation_cancellation"),
+    ("Hello, I need to make a claim on my car insurance. Someone drove into the back of me at "
+     "the lights yesterday. My policy number is M T 4 4 1 9 0.",
+     "insurance", "claim_filing"),
+    ("Hi, I have travel insurance with you and I wanted to know whether it covers skiing, I'm "
+     "going to the Alps next month.",
+     "insurance", "policy_inquiry"),
+    ("Hi, I'm moving into a new flat on the 1st of next month and I need to set up the water "
+     "supply in my name. The address is 12 Harbour Road.",
+     "utilities", "service_connection"),
+    ("Hi, I just wanted to ask what time your branch on King Street closes on Saturdays, and "
+     "whether I need an appointment.",
+     "general", "general_inquiry"),
+    ("Hello, I'd like to book an appointment with Doctor Shah for my daughter, she's had an "
+     "earache for two days. Do you have anything tomorrow?",
+     "healthcare", "appointment_scheduling"),
+    ("Hi, I'm running low on my inhaler and I need a repeat prescription sent to the chemist "
+     "on Station Road.",
+     "healthcare", "prescription_refill"),
+]
+
+
+@pytest.mark.parametrize(("text", "domain", "category"), OTHER_WORDS)
+def test_every_category_in_other_words(
+    classifier: EmbeddingClassifier, text: str, domain: str, category: str
+) -> None:
+    c = classifier.classify(call(text), load_library())
+    assert (c.domain, c.category) == (domain, category)
+
+
 def test_empty_transcript_is_general(classifier: EmbeddingClassifier) -> None:
     c = classifier.classify(call(""), load_library())
     assert (c.domain, c.category, c.score) == ("general", "general_inquiry", 0.0)
