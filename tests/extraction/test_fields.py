@@ -134,8 +134,9 @@ CALLS: list[tuple[str, list[str], dict[str, str | None], dict[str, str]]] = [
     ("claim_filing", [
         "I'd like to file a claim.", "Sure, what's your policy number?", "It's H O 4 4 7 2 1 9.",
         "A pipe burst in my basement on January 3rd and there's water damage everywhere."],
+     # What happened first: the pipe burst (the water damage came of it).
      {"policy_number": "HO447219", "incident_date": "January 3rd",
-      "incident_type": "water damage"}, {"policy_number": "H O 4 4 7 2 1 9"}),
+      "incident_type": "pipe burst"}, {"policy_number": "H O 4 4 7 2 1 9"}),
     ("policy_inquiry", [
         "Hi, my policy number is PL 12345.",
         "I wanted to know if my policy covers flood damage in the basement."],
@@ -309,6 +310,19 @@ CALLS: list[tuple[str, list[str], dict[str, str | None], dict[str, str]]] = [
         "I'd like my money back for the kettle, it stopped working after two days."],
      {"order_number": None, "item": "kettle", "refund_amount": None,
       "reason": "it stopped working after two days"}, {}),
+    # A clock time with a colon; a clause cut at a pause ends on no preposition; a drug by its
+    # stem; "wondering if" leads to what a caller asks.
+    ("appointment_scheduling", [
+        "Hi, it's Joseph Mwangi. I've had this pain in my lower back for, let me see, ten days.",
+        "Doctor Fraser has Wednesday at 11:15.", "Wednesday at 11:15 is fine."],
+     {"patient_name": "Joseph Mwangi", "doctor_name": "Doctor Fraser",
+      "appointment_date": "Wednesday", "appointment_time": "11:15",
+      "reason": "this pain in my lower back"}, {}),
+    ("prescription_refill", ["Hi, I need more of my sertraline, the 50 milligram ones."],
+     {"patient_name": None, "medication": "sertraline", "pharmacy": None,
+      "date_of_birth": None}, {}),
+    ("general_inquiry", ["Hi, I'm just wondering if you sell gift cards.", "We do."],
+     {"topic": "you sell gift cards"}, {}),
     ("technical_support", [
         "Since Tuesday I can't send text messages from my phone."],
      {"account_number": None,

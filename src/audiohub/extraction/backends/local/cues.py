@@ -65,6 +65,9 @@ BOUNDARY = re.compile(r"[,;]\s|\s(?:and|but|so|which|because|although|though)\s"
 NOMINAL_POS = frozenset({"ADJ", "NOUN", "PROPN", "NUM"})
 GENERIC = frozenset({"prescription", "medication", "medicine", "meds", "refill", "order", "item",
                      "package", "reservation", "card", "account", "one", "thing", "it", "number"})
+# Words no value ends on ("in" and "on" may: "it won't turn on").
+DANGLING = frozenset({"for", "of", "at", "to", "with", "and", "about", "from", "the", "a", "an",
+                      "my", "but", "or", "so"})
 # Words that say which one, not what: "the wrong item", "the same order".
 VAGUE = frozenset({"wrong", "right", "same", "other", "new", "old", "whole", "entire", "last",
                    "first", "second", "latest", "recent"})
@@ -137,7 +140,8 @@ TEXT_CUES: dict[str, TextCues] = {
         lead=r"I'd like to (?:ask|know)|I want(?:ed)? to (?:ask|know)|I was wondering"
              r"|(?:can|could) you tell me|my question is",
         keys=r"(?:does|will|is|would) my (?:policy|plan|insurance|coverage)[^.?!]*"
-             r"|(?:does|do|will|is|are|would|am|can|could) (?:my|I|it|this|that|the|you)\b"
+             r"|(?:does|do|will|is|are|would|am|can|could) (?:my|I|it|this|that|the|you|he|she"
+             r"|they|we)\b"
              r"[^.?!]*\b(?:cover\w*|includ\w*|pay\w*|protect\w*|claim\w*)\b[^.?!]*"),
     "issue_description": TextCues(
         lead=r"the (?:problem|issue) is|having (?:trouble|problems|issues) with",
@@ -151,7 +155,7 @@ TEXT_CUES: dict[str, TextCues] = {
         keys=r"accident|crash|rear-?ended|collision|fire|flood\w*|water damage|theft|stolen"
              r"|(?:reversed|backed|crashed|ran|drove|swerved) into|hit (?:my|our|the) \w+"
              r"|broke into|break[- ]?in|breaking in|broken into|burglar\w*|robbe\w*|burst pipe"
-             r"|hail|storm|vandal\w*|leak\w*", widen="chunk"),
+             r"|pipe burst|burst|hail|storm|vandal\w*|leak\w*", widen="chunk"),
     "item": TextCues(
         lead=r"I ordered|I bought|I purchased|the item is|return (?:an?|the|my|this|these|those)"
              r"|(?:refund|money back|exchange) (?:for|on) (?:an?|the|my)|order of|I received"
@@ -161,10 +165,13 @@ TEXT_CUES: dict[str, TextCues] = {
         before=r"(?:that |which )?(?:I|we) (?:ordered|bought|purchased|got)"
                r"|(?:on|from) (?:my |the |that |your )?order\b"),
     "medication": TextCues(
-        lead=r"refill(?: of| for| on)?|prescription (?:for|of)|renew|(?:I'm|I am) (?:taking|on)",
+        lead=r"refill(?: of| for| on)?|prescription (?:for|of)|renew|(?:I'm|I am) (?:taking|on)"
+             r"|more of my|run(?:ning)? (?:out|low) (?:of|on)(?: my)?",
         # Drug names by their stems; "April" and "cholesterol" only sound like them.
         keys=r"(?!April\b|cholesterol\b)\w+(?:pril|olol|statin|formin|cillin|mycin|azole|sartan"
-             r"|dipine|prazole|oxetine|tidine|profen|terol)|insulin|inhaler", widen="chunk",
+             r"|dipine|prazole|oxetine|tidine|profen|terol|aline|opram|azepam|triptan|cycline"
+             r"|floxacin|olone|sone|lukast|gliptin|gliflozin|thyroxine|codone|fenac|parin|vir)"
+             r"|insulin|inhaler", widen="chunk",
         nominal=True),
     "device": TextCues(
         lead=r"(?:I have|I'm using|I use) an?(?= [A-Z])",
@@ -176,6 +183,7 @@ TEXT_CUES: dict[str, TextCues] = {
         widen="chunk", nominal=True),
     "topic": TextCues(
         lead=r"calling (?:about|regarding)|it's about|question about|regarding|I'd like to"
+             r"|(?:I'm|I am|I was) (?:just )?wondering(?: if| whether| about)?"
              r"|I (?:just )?want(?:ed)? to (?:check|ask about|know|find out)|I want to",
         # A caller's own question is the topic: "quick question, what are your opening hours?"
         keys=r"(?:what|when|where|how) (?:are|is|do|does|can|late|early|much|long) (?:your|you"

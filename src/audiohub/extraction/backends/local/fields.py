@@ -416,6 +416,9 @@ class _Run:
                 words.pop()
             if all(w.group().lower() in vocab.GENERIC | vocab.VAGUE for w in words):
                 return None
+        # A clause cut at a pause ends on no preposition: "this pain in my lower back for".
+        while len(words) > 1 and words[-1].group().lower() in vocab.DANGLING:
+            words.pop()
         if not words:
             return None
         return s, s + words[min(len(words), 20) - 1].end()

@@ -51,6 +51,8 @@ _DOCTOR = re.compile(r"^Dr\b\.?")
 _HOUR = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
 # "3 p.m.", "4.30 pm", "430 p.m." (Whisper's "four thirty p m"), "three p m", "noon".
 TIME = re.compile(r"\b(?:\d{1,2}(?:[:.]\d{2})?|\d{3,4})\s?(?:[ap]\.m\.|[ap]\s?m\b|o'clock)"
+                  # "11:15", and "at 11.15" (Whisper's way with a spoken clock time)
+                  r"|\b(?:[01]?\d|2[0-3]):[0-5]\d\b|(?<=\bat )(?:[01]?\d|2[0-3])\.[0-5]\d\b"
                   r"|\b(?:noon|midnight)\b"
                   rf"|\b{_HOUR}(?:[ -](?:o'clock|fifteen|thirty|forty[ -]five))?\s?(?:[ap]\.\s?m\."
                   r"|[ap]\s?m\b)"
