@@ -321,6 +321,12 @@ CALLS: list[tuple[str, list[str], dict[str, str | None], dict[str, str]]] = [
     ("prescription_refill", ["Hi, I need more of my sertraline, the 50 milligram ones."],
      {"patient_name": None, "medication": "sertraline", "pharmacy": None,
       "date_of_birth": None}, {}),
+    # A person said in part and in full is their full name.
+    ("card_block", [
+        "Harbour Bank, you're speaking to Kevin.",
+        "Hi Kevin, this is Sarah calling, Sarah Mitchell. I've lost my card."],
+     {"customer_name": "Sarah Mitchell", "card_last_four": None, "reason": "I've lost my card"},
+     {}),
     ("general_inquiry", ["Hi, I'm just wondering if you sell gift cards.", "We do."],
      {"topic": "you sell gift cards"}, {}),
     ("technical_support", [

@@ -12,7 +12,7 @@ from audiohub.extraction.backends.local import cues as vocab
 Kind = Literal["id", "person", "date", "month", "time", "money", "address", "place", "text"]
 # Kinds whose repeated value is the one agreed. Not dates and amounts: a call repeats both the
 # old and the new date of a change, and the amount a caller rules out ("26 dollars was me").
-_SETTLED = ("id", "time")
+_SETTLED = ("id", "time", "person")
 
 
 @dataclass(frozen=True)
@@ -25,12 +25,19 @@ class Candidate:
     quality: float = 1.0
 
 
+_TITLES = {"mr", "mrs", "ms", "miss", "mister", "missus", "dr", "doctor"}
+
+
 def _key(value: str) -> str:
     return re.sub(r"\W", "", value).lower()
 
 
 def same_value(a: str, b: str, kind: Kind) -> bool:
-    """The same value said twice; for an id, also one with a misheard or corrected digit."""
+    """The same value said twice; for an id, also one with a misheard or corrected digit; for a
+    person, also part of the name ("Sarah", "Mr. Mitchell" and "Sarah Mitchell")."""
+    if kind == "person":
+        words = [{_key(w) for w in x.split()} - _TITLES for x in (a, b)]
+        return bool(words[0] and words[1]) and (words[0] <= words[1] or words[1] <= words[0])
     a, b = _key(a), _key(b)
     if a == b:
         return bool(a)
@@ -64,8 +71,10 @@ def settled(text: str, scored: list[tuple[float, Candidate]], kind: Kind
             home.append(i)
     for g in (g for g in groups if len(g) > 1):
         last = _key(out[g[-1]][1].value)
-        # Its first saying in the final version: the caller's own words, not the read-back.
-        stands = next(j for j in g if _key(out[j][1].value) == last)
+        # Its first saying in the final version: the caller's own words, not the read-back. A
+        # person is their fullest name.
+        stands = max(g, key=lambda j: (len(out[j][1].value.split()), -j)) if kind == "person" \
+            else next(j for j in g if _key(out[j][1].value) == last)
         best = max(out[j][0] for j in g) * 1.15
         for j in g:
             out[j] = (best if j == stands else out[j][0] * 0.9, out[j][1])
