@@ -327,6 +327,13 @@ CALLS: list[tuple[str, list[str], dict[str, str | None], dict[str, str]]] = [
         "Hi Kevin, this is Sarah calling, Sarah Mitchell. I've lost my card."],
      {"customer_name": "Sarah Mitchell", "card_last_four": None, "reason": "I've lost my card"},
      {}),
+    # A price Whisper wrote without its currency takes the call's; "a hundred and twelve".
+    ("refund_request", ["I ordered a lamp, I paid 89.99 and I'd like a refund."],
+     {"order_number": None, "item": "lamp", "refund_amount": "$89.99", "reason": None},
+     {"refund_amount": "89.99"}),
+    ("billing_inquiry", ["I owe a hundred and twelve dollars this month?"],
+     {"account_number": None, "billing_month": "this month",
+      "amount": "a hundred and twelve dollars"}, {}),
     ("general_inquiry", ["Hi, I'm just wondering if you sell gift cards.", "We do."],
      {"topic": "you sell gift cards"}, {}),
     ("technical_support", [

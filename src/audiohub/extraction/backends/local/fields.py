@@ -121,7 +121,7 @@ class _Run:
         # spaCy calls "9 9 3 1 2 7" a TIME: its times count only where no number run is.
         ent_times = [t for t in ent_times if not _overlaps(t, typed + dates)]
         self.cands: dict[Kind, list[Candidate]] = {
-            "id": ids, "money": self._plain(money, value=numbers.money_value),
+            "id": ids, "money": self._plain(money, value=self._money_value),
             # A month alone ("my move in May") says less than a day does: it is the answer for
             # a date only when no day is said.
             "date": [replace(c, quality=c.quality * 0.6) if numbers.BARE_MONTH.fullmatch(c.value)
@@ -183,6 +183,12 @@ class _Run:
             if run and name[0]:
                 out.append((run[0].idx, run[-1].idx + len(run[-1])))
         return out
+
+    def _money_value(self, said: str) -> str:
+        """An amount as said; a bare price ("89.99") with the call's currency sign."""
+        if spoken.PRICE.fullmatch(said):
+            return spoken.currency_of(self.text) + said
+        return numbers.money_value(said)
 
     def _sent(self, pos: int) -> int:
         return bisect.bisect_right(self.starts, pos) - 1

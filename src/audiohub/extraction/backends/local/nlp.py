@@ -33,10 +33,14 @@ _INSTALL_HINT = (
 _NUMBER_WORD = (r"(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\w+teen"
                 r"|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand)")
 _CURRENCY = r"(?:dollars?|bucks|euros?|pounds?|cents)\b"
-_AMOUNT = rf"(?:\d[\d,]*(?:\.\d+)?|{_NUMBER_WORD}(?:[\s-]+(?:and\s+)?{_NUMBER_WORD})*)"
+_AMOUNT = (rf"(?:\d[\d,]*(?:\.\d+)?|(?:a\s+(?=hundred|thousand))?{_NUMBER_WORD}"
+           rf"(?:[\s-]+(?:and\s+)?{_NUMBER_WORD})*)")
 # "$49.99", "49 dollars", "forty nine dollars and ninety nine cents", "$374 and 99 cents".
 _CENTS = rf"(?:,?\s+and\s+{_AMOUNT}\s+cents\b)?"
 MONEY = re.compile(rf"[$£€]\s?\d[\d,]*(?:\.\d+)?{_CENTS}|\b{_AMOUNT}\s+{_CURRENCY}{_CENTS}", re.I)
+# Two decimal places and no currency: a price, unless it is a clock time ("at 11.15").
+PRICE = re.compile(r"(?<![\w$£€.,:])(?<!\bat )\d{1,5}\.\d{2}"
+                   r"(?![.,]?\d|\s*(?:%|percent|[ap]\.?\s?m\b))", re.I)
 # The dot of an abbreviation is part of the address; a sentence's full stop is not.
 _STREET = (r"(?:Street|Avenue|Road|Boulevard|Lane|Drive|Court|Way|Place|Terrace|Circle|Parkway"
            r"|Highway|(?:St|Ave|Rd|Blvd|Ln|Dr|Ct)\b\.?)")
@@ -81,10 +85,12 @@ def _overlaps(a: Span, spans: list[Span]) -> bool:
 
 
 def money_spans(text: str, entities: list[Span]) -> list[Span]:
-    """Amounts: Whisper's split hundreds ("$200 and $12"), the patterns, then spaCy's MONEY."""
+    """Amounts: Whisper's split hundreds ("$200 and $12"), the patterns, spaCy's MONEY, then a
+    price Whisper wrote without its currency ("I paid 89.99")."""
     money = [m.span() for m in COMPOUND_MONEY.finditer(text)]
     money += [m.span() for m in MONEY.finditer(text) if not _overlaps(m.span(), money)]
-    return money + [s for s in entities if not _overlaps(s, money)]
+    money += [s for s in entities if not _overlaps(s, money)]
+    return money + [m.span() for m in PRICE.finditer(text) if not _overlaps(m.span(), money)]
 
 
 def date_spans(text: str, entities: list[Span], blockers: list[Span]) -> list[Span]:
@@ -99,6 +105,15 @@ def date_spans(text: str, entities: list[Span], blockers: list[Span]) -> list[Sp
                 and not DURATION.match(text[cut[0]:cut[1]]) and not _overlaps(cut, dates):
             dates.append(cut)
     return sorted(dates)
+
+
+def currency_of(text: str) -> str:
+    """The sign of the currency a call talks in, for a price said without one: "$" unless the
+    call says pounds or euros."""
+    for sign, word in (("£", "pound"), ("€", "euro")):
+        if sign in text or re.search(rf"\b{word}s?\b", text, re.I):
+            return sign
+    return "$"
 
 
 def title_said(name: str) -> str:
