@@ -16,6 +16,7 @@ from audiohub.extraction.backends.local.names import spelled_name
 from audiohub.extraction.backends.local.nlp import (
     MONEY,
     NUMBER_RUN,
+    TIME,
     load_spacy,
     number_value,
     parse,
@@ -470,6 +471,15 @@ def test_spoken_dates_undo_whisper_mishearings(said: str, value: str) -> None:
     ("$200 and $12", "$212"), ("300 and 5 dollars", "$305"), ("$89.99", "$89.99")])
 def test_money_value_joins_a_split_hundred(said: str, value: str) -> None:
     assert money_value(said) == value
+
+
+@pytest.mark.parametrize(("said", "times"), [
+    ("at twenty past 3", ["twenty past 3"]), ("at 10 to 4 then", ["10 to 4"]),
+    ("in 5 to 7 business days", []), ("half 9", ["half 9"]), ("half an hour", []),
+    ("at 11:15", ["11:15"]), ("at 11.15", ["11.15"]), ("it costs 11.15", []),
+    ("March 3.5 past 10", [])])  # Whisper's "third, half past ten"
+def test_clock_times_as_people_say_them(said: str, times: list[str]) -> None:
+    assert [m.group() for m in TIME.finditer(said)] == times
 
 
 @pytest.mark.parametrize("said", ["$374 and 99 cents", "forty nine dollars and ninety nine cents",

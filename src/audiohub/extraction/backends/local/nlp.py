@@ -61,6 +61,10 @@ TIME = re.compile(r"\b(?:\d{1,2}(?:[:.]\d{2})?|\d{3,4})\s?(?:[ap]\.m\.|[ap]\s?m\
                   rf"|\b{_HOUR}(?:[ -](?:o'clock|fifteen|thirty|forty[ -]five))?\s?(?:[ap]\.\s?m\."
                   r"|[ap]\s?m\b)"
                   rf"|\b(?:half|quarter) (?:past|to|after) (?:\d{{1,2}}\b|{_NUMBER_WORD})"
+                  # "twenty past 3", "10 to 4"; not "5 to 7 business days"
+                  rf"|(?<![\d.])\b(?:5|10|20|25|five|ten|twenty|twenty[ -]five) (?:past|to|after) "
+                  rf"(?:[1-9]|1[0-2]|{_HOUR})\b(?![ -]+(?:\w+ )?(?:days?|weeks?|months?|years?"
+                  r"|hours?|minutes?|business|working|people|times)\b)"
                   # "half nine": half past nine, as said in Britain and Ireland
                   rf"|\bhalf (?:[1-9]|1[0-2]|{_HOUR})\b(?! (?:an?|the|of|hours?|minutes?|dozen)\b)",
                   re.I)
