@@ -169,7 +169,7 @@ TEXT_CUES: dict[str, TextCues] = {
              r"|more of my|run(?:ning)? (?:out|low) (?:of|on)(?: my)?",
         # Drug names by their stems; "April" and "cholesterol" only sound like them.
         keys=r"(?!April\b|cholesterol\b)\w+(?:pril|olol|statin|formin|cillin|mycin|azole|sartan"
-             r"|dipine|prazole|oxetine|tidine|profen|terol|aline|opram|azepam|triptan|cycline"
+             r"|dipine|prazole|oxetine|tidine|profen|terol|traline|faxine|opram|azepam|triptan|cycline"
              r"|floxacin|olone|sone|lukast|gliptin|gliflozin|thyroxine|codone|fenac|parin|vir)"
              r"|insulin|inhaler", widen="chunk",
         nominal=True),

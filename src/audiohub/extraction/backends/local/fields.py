@@ -213,7 +213,7 @@ class _Run:
             e -= 2 if self.text[s:e].endswith("'s") else 0
             full = 1.0 if " " in self.text[s:e] else 0.8  # "John Smith" over a later "Mr. Smith"
             said = self.text[s:e].lower()
-            if said in self.agent_names or said.split()[0] in self.agent_names:
+            if said in self.agent_names or next(iter(said.split()), "") in self.agent_names:
                 continue  # the agent's own name is never the caller's, wherever it is said
             agent = self._agent(s)
             # A name in a question addresses or checks; the caller states theirs.
