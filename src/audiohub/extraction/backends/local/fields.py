@@ -9,6 +9,7 @@ assigned greedily, so two fields never share a span. Every value is a span of th
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 import re
 from collections.abc import Callable
@@ -170,7 +171,8 @@ class _Run:
         for (qs, qe), (s, e) in itertools.pairwise(self.sents):
             if not (self._question(qs) and vocab.ASKS_WHERE.search(self.text, qs, qe)):
                 continue
-            toks = [t for t in self.doc if s <= t.idx < e]
+            span = self.doc.char_span(s, e, alignment_mode="expand")
+            toks = list(span) if span is not None else []
             while toks and toks[0].pos_ in ("DET", "ADP", "INTJ", "PUNCT"):
                 toks.pop(0)
             # spaCy often calls a shop's name at a sentence start a noun ("Boots").
@@ -184,10 +186,14 @@ class _Run:
                 out.append((run[0].idx, run[-1].idx + len(run[-1])))
         return out
 
+    @functools.cached_property
+    def _currency(self) -> str:
+        return spoken.currency_of(self.text)
+
     def _money_value(self, said: str) -> str:
         """An amount as said; a bare price ("89.99") with the call's currency sign."""
         if spoken.PRICE.fullmatch(said):
-            return spoken.currency_of(self.text) + said
+            return self._currency + said
         return numbers.money_value(said)
 
     def _sent(self, pos: int) -> int:
