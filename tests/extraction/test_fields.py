@@ -146,8 +146,9 @@ CALLS: list[tuple[str, list[str], dict[str, str | None], dict[str, str]]] = [
     ("technical_support", [
         "My account number is 4-5-6-7-8-9.", "My router keeps dropping the connection.",
         "It's a Netgear Nighthawk."],
+     # The make and model name the device better than "router" does.
      {"account_number": "456789", "issue_description": "My router keeps dropping the connection",
-      "device": "router"}, {"account_number": "4-5-6-7-8-9"}),
+      "device": "Netgear Nighthawk"}, {"account_number": "4-5-6-7-8-9"}),
     ("order_status", [
         "Hi, I'm calling to check on my order.", "My order number is 7 3 9 1 5 2.",
         "I ordered a pair of wireless headphones last week and they haven't arrived yet.",
@@ -342,6 +343,59 @@ CALLS: list[tuple[str, list[str], dict[str, str | None], dict[str, str]]] = [
      {"account_number": None,
       "issue_description": "Since Tuesday I can't send text messages from my phone",
       "device": "phone"}, {}),
+    # Round 6. A caller answering the agent's question and greeting them by name is no agent;
+    # "charges I don't recognise" is why a card is frozen.
+    ("card_block", [
+        "Thanks for calling Fenwick Savings, my name is Lorna, can I take your name please?",
+        "Hi Lorna, it's Dmitri Volkov, there are charges I don't recognise, freeze the card."],
+     {"customer_name": "Dmitri Volkov", "card_last_four": None,
+      "reason": "there are charges I don't recognise"}, {}),
+    # A thing named after a hesitation; an id Whisper wrote twice in one breath is one id.
+    ("order_status", [
+        "Hi, I ordered a, um, a folding camping table, it hasn't come.",
+        "Order number?", "It's KT40917 KT40917."],
+     {"order_number": "KT40917", "item": "folding camping table"},
+     {"order_number": "KT40917 KT40917"}),
+    # The agent confirming the order names the item; a duplicate order is a reason.
+    ("refund_request", [
+        "What's the order number?", "5 3 1 9 7 7.", "Thank you.",
+        "Okay, that's the walnut spice rack.", "Yes, it's a duplicate order, I clicked twice."],
+     {"order_number": "531977", "item": "walnut spice rack", "refund_amount": None,
+      "reason": "it's a duplicate order"}, {"order_number": "5 3 1 9 7 7"}),
+    # A make and model answering "which phone?"; "stopped getting" what should come.
+    ("technical_support", [
+        "My phone stopped getting emails on Monday.", "Which phone is it?",
+        "It's a Pixel 7 Pro."],
+     {"account_number": None, "issue_description": "My phone stopped getting emails on Monday",
+      "device": "Pixel 7 Pro"}, {}),
+    # "It's for my X" says why; a date of the last century is a birth date, not the booking;
+    # a slot offered and taken back gives way to the next one.
+    ("appointment_scheduling", [
+        "I'd like to see Doctor Osei, it's for my shoulder.", "Your date of birth, for the record.",
+        "The ninth of March, 1975.",
+        "Doctor Osei has the 12th of June, or, um, actually no, that's gone, the 14th of June.",
+        "The 14th is fine."],
+     {"patient_name": None, "doctor_name": "Doctor Osei", "appointment_date": "the 14th of June",
+      "appointment_time": None, "reason": "shoulder"}, {}),
+    # "Next month" gives way to the day the caller names; a surname spelled after the agent
+    # asks for it corrects the name as heard.
+    ("service_connection", [
+        "I'm moving next month. The name is Farida Kowry.", "Could you spell the surname?",
+        "K, H, O, U, R, Y.", "When should the supply start?", "From the third of May."],
+     {"customer_name": "Farida Khoury", "service_address": None,
+      "start_date": "the third of May"},
+     {"customer_name": "Farida Kowry. Could you spell the surname? K, H, O, U, R, Y"}),
+    # The caller's own question, not the agent's reply to it.
+    ("policy_inquiry", [
+        "I have a question about my home policy, is my bicycle covered if it's stolen?",
+        "I can check that for you now."],
+     {"policy_number": None, "question": "is my bicycle covered if it's stolen"}, {}),
+    # "Since" says when, not why.
+    ("refund_request", [
+        "The blender came with the lid cracked.",
+        "Since it's back with us, the refund takes three days."],
+     {"order_number": None, "item": None, "refund_amount": None,
+      "reason": "The blender came with the lid cracked"}, {}),
 ]
 
 
@@ -410,6 +464,8 @@ def test_never_invents_values_absent_from_the_call(extractor: FieldExtractor) ->
     ("KTX for 9 2", "KTX492"), ("5501 dash 837", "5501837"), ("5 5 0. 1 8 3", "550183"),
     # Said twice to confirm it: one id.
     ("hm72518, hm72518", "HM72518"), ("9 4 7 2. 9 4 7 2", "9472"),
+    # ... or written twice, each time as one word.
+    ("QB80506 QB80506", "QB80506"), ("4774193 4774193", "4774193"),
     # ... but an id whose halves repeat, said in one go, is kept whole.
     ("1 2 3 1 2 3", "123123"), ("1 0 0 1 0 0", "100100")])
 def test_number_value_joins_spoken_digits(spoken: str, value: str | None) -> None:

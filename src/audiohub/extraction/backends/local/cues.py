@@ -33,7 +33,10 @@ def agent_sentences(said: list[str]) -> set[int]:
     out |= set(range(opened))
     for i, t in enumerate(said):
         offers = i + 1 < len(said) and HELP.search(said[i + 1])
-        greets = i > 0 and GREETING.search(said[i - 1]) and not HELP.search(said[i - 1])
+        # Not an answer to the agent's question, nor a caller greeting the agent by name:
+        # "... can I take your name please? Hi Mario, it's Ethan Byrne."
+        greets = i > 0 and GREETING.search(said[i - 1]) and not HELP.search(said[i - 1]) \
+            and not said[i - 1].rstrip().endswith("?") and not GREETED.match(t)
         if SELF_INTRO.search(t) and (offers or greets):
             out.add(i)
     return out
@@ -58,9 +61,13 @@ ASKS_FOR_OTHER = re.compile(r"\b(?:name|number|when|date|how much|who|whose|spel
 # A question for a date or a time, whatever the field is called.
 WHEN = r"when|what (?:day|date|time)"
 # What a speaker says right after a value they take back: "2908. Sorry, no, 2906."
-TAKEN_BACK = re.compile(r"[\s,.;:-]*(?:(?:sorry|no|wait|I mean|actually|oops|correction|rather|make"
-                        r" that|scratch that|let me correct that)[\s,.;:!-]*)+(?:(?:it's|that's"
-                        r"|at|it is)\s+)?", re.I)
+# "The 27th of May, or, um, actually no, that's just gone, the 29th of May."
+TAKEN_BACK = re.compile(r"[\s,.;:-]*(?:(?:or|um|uh|er|erm)[\s,.;:-]+)*(?:(?:sorry|no|wait|I mean"
+                        r"|actually|oops|correction|rather|make that|scratch that|let me correct"
+                        r" that)[\s,.;:!-]*)+(?:(?:it's|that's|at|it is)\s+)?", re.I)
+# A hesitation before a thing is named, with the words it interrupts: "a, um, ", "uh, the ".
+HESITATION = re.compile(r"(?:[\s,]*(?:a|an|the|my|our|some)\b)?(?:[\s,.]*(?:um|uh|er|erm|hmm)\b)+"
+                        r"[\s,.]*", re.I)
 BOUNDARY = re.compile(r"[,;]\s|\s(?:and|but|so|which|because|although|though)\s")
 NOMINAL_POS = frozenset({"ADJ", "NOUN", "PROPN", "NUM"})
 GENERIC = frozenset({"prescription", "medication", "medicine", "meds", "refill", "order", "item",
@@ -90,7 +97,7 @@ CUES: dict[str, str] = {
     "booking_reference": "confirmation|reservation number|code|locator",
     "phone_number": "phone number|call me at|reach me at|callback number|cell",
     "date_of_birth": r"date (?:of|on) birth|born|birthday|DOB",  # Whisper's "date on birth"
-    "appointment_date": "appointment|opening|available|come in|schedule|book",
+    "appointment_date": r"appointment|opening|available|come in|schedule|book(?:ed)?|slot",
     "transaction_date": "charge|transaction|happened|posted|made",
     "incident_date": "happened|accident|incident|occurred",
     "start_date": "start|starting|begin|move in|moving|connected|turn on",
@@ -124,8 +131,11 @@ class TextCues:
 
 TEXT_CUES: dict[str, TextCues] = {
     "reason": TextCues(
-        lead="because|since|due to|the reason is|I've been having|I have been having|I'm having"
-             "|I've had",
+        # Not "since": "since Monday", "since it's back, the refund takes five days".
+        lead="because|due to|the reason is|I've been having|I have been having|I'm having"
+             "|I've had"
+             # "It's for my knee", "it's for her blood pressure check"
+             r"|(?:it's|it is) for (?:my|her|his|their|our)(?= )",
         keys=r"lost|stolen|damaged|broken|defective|cracked|wrong \w+|doesn't fit|check-?up"
              r"|physical|follow-?up|compromised|misplaced|missing|left it|can't find"
              r"|\w+aches?|pain|rash|fever|cough|infection|injury|sore throat|allerg\w+"
@@ -133,7 +143,8 @@ TEXT_CUES: dict[str, TextCues] = {
              r"|vaccin\w+|dropped (?:it|my \w+)|fell out|pickpocket\w*|swallowed|(?:was|got) taken"
              r"|too (?:small|big|large|tight|loose|short|long)|(?:doesn't|didn't) fit"
              r"|wrong size|arrived \w+ed|came \w+ed|never (?:arrived|came)"
-             r"|stopped working|(?:doesn't|didn't|won't) (?:work|turn on|charge)|faulty"),
+             r"|stopped working|(?:doesn't|didn't|won't) (?:work|turn on|charge)|faulty"
+             r"|(?:don't|do not|didn't) recogni[sz]e|duplicate"),
     "question": TextCues(
         # Not "a question about my homeowners policy": that names the subject; the question
         # itself comes next ("Does it cover water damage?").
@@ -150,7 +161,9 @@ TEXT_CUES: dict[str, TextCues] = {
              r"|slow|dropping|disconnect\w*|outage|(?:keeps?|kept) (?:on )?\w+ing(?: out| off)?"
              r"|cutting out|freez\w+|crash\w*|buffering"
              # "I can't send text messages", "unable to log in"
-             r"|(?:can't|cannot|can not|unable to|not able to) (?!hear you|find (?:it|the))\w+"),
+             r"|(?:can't|cannot|can not|unable to|not able to) (?!hear you|find (?:it|the))\w+"
+             # "my phone stopped getting texts", "I'm not receiving emails"
+             r"|(?:stopped|not|isn't|aren't) (?:getting|receiving|sending|showing|charging)"),
     "incident_type": TextCues(
         keys=r"accident|crash|rear-?ended|collision|fire|flood\w*|water damage|theft|stolen"
              r"|(?:reversed|backed|crashed|ran|drove|swerved) into|hit (?:my|our|the) \w+"
@@ -161,7 +174,9 @@ TEXT_CUES: dict[str, TextCues] = {
              r"|(?:refund|money back|exchange) (?:for|on) (?:an?|the|my)|order of|I received"
              r"|I got"
              # The agent reading the order back: "9 4 7 2, that's the cast iron skillet?"
-             r"|(?<=\d, )that's the|(?<=\d )that's the", nominal=True,
+             r"|(?<=\d, )that's the|(?<=\d )that's the"
+             # or confirming it: "That's it. Okay, that's the cordless drill."
+             r"|(?:^|(?<=[.?!] ))(?:okay|right|so|yes|alright)?,? ?that's the", nominal=True,
         before=r"(?:that |which )?(?:I|we) (?:ordered|bought|purchased|got)"
                r"|(?:on|from) (?:my |the |that |your )?order\b"),
     "medication": TextCues(
@@ -174,7 +189,7 @@ TEXT_CUES: dict[str, TextCues] = {
              r"|insulin|inhaler", widen="chunk",
         nominal=True),
     "device": TextCues(
-        lead=r"(?:I have|I'm using|I use) an?(?= [A-Z])",
+        lead=r"(?:I have|I'm using|I use|it's|it is)(?:,? (?:um|uh|er),?)? an?(?= [A-Z])",
         keys=r"router|modem|phone|iphone\w*|android|samsung|laptop|tablet|ipad|tv|cable box"
              r"|set-top box|hotspot|smartphone|landline", widen="chunk", nominal=True),
     "reservation_type": TextCues(

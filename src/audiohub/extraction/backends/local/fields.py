@@ -31,6 +31,8 @@ Cue = tuple[int, int, float]
 # Spans cued for these belong to them even when the category lacks them: a date after "date of
 # birth" is never the appointment, a number after "call me at" never the account.
 _RESERVED = ("date_of_birth", "phone_number")
+# A date said with a year of the last century is a birth date, not a booking or an incident.
+_BIRTH_YEAR = re.compile(r"\b19\d\d\b")
 # Drug names, which spaCy tags as persons when capitalised ("Metformin").
 _DRUG = re.compile(vocab.TEXT_CUES["medication"].keys, re.I)
 
@@ -123,9 +125,9 @@ class _Run:
         ent_times = [t for t in ent_times if not _overlaps(t, typed + dates)]
         self.cands: dict[Kind, list[Candidate]] = {
             "id": ids, "money": self._plain(money, value=self._money_value),
-            # A month alone ("my move in May") says less than a day does: it is the answer for
-            # a date only when no day is said.
-            "date": [replace(c, quality=c.quality * 0.6) if numbers.BARE_MONTH.fullmatch(c.value)
+            # A month alone ("my move in May", "next month") says less than a day does: it is
+            # the answer for a date only when no day is said.
+            "date": [replace(c, quality=c.quality * 0.6) if numbers.VAGUE_DATE.fullmatch(c.value)
                      else c for c in self._plain(dates, value=numbers.date_value)],
             "time": self._plain(clock) + self._plain(ent_times, 0.6),
             "month": self._plain([m.span() for m in spoken.MONTH.finditer(text)]),
@@ -327,7 +329,9 @@ class _Run:
                     continue
                 # Uncued, an entity of the right kind may still be the answer; places are too
                 # common to guess.
-                scored.append((c.quality * max(cue, 0.0 if kind == "place" else 0.05), c))
+                quality = c.quality * (0.3 if kind == "date" and f.name != "date_of_birth"
+                                       and _BIRTH_YEAR.search(c.value) else 1.0)
+                scored.append((quality * max(cue, 0.0 if kind == "place" else 0.05), c))
             # Earlier mentions win ties.
             pairs += [(score, -c.start, f.name, c) for score, c in settled(self.text, scored, kind)]
         picked: dict[str, Candidate] = {}
@@ -362,14 +366,17 @@ class _Run:
                 if span is None:
                     continue
                 # A thing named by a generic phrase ("my blood pressure pills") gives way to
-                # its own name said elsewhere ("lisinopril").
-                generic = cues.nominal and pat == cues.lead and hits and not _overlaps(span, hits)
+                # its own name said elsewhere ("lisinopril"); a brand ("a TP-Link") is a name.
+                generic = cues.nominal and pat == cues.lead and hits and not _overlaps(span, hits) \
+                    and not self.text[span[0]].isupper()
                 # The agent's greeting names the company ("Quick Drive car rentals").
                 found.append((min(weight, 0.7 if generic else 1.0) * self._agent(m.start()),
                               -span[0], span))
         # The agent's question names the field and the next sentence answers it: "Which item
         # is it? Wireless headphones." A question for a name or a number asks for another field.
-        for i, (s, e) in enumerate(self.sents[:-1]):
+        # Not for the caller's own question: "I have a question about my policy, is my
+        # jewelry covered?" is the value, and what follows is the agent's reply.
+        for i, (s, e) in enumerate(self.sents[:-1] if f.name not in ("question", "topic") else []):
             asked = self.text[s:e]
             if self._question(s) and any(re.search(rf"\b{w}", asked, re.I) for w in words) \
                     and not vocab.ASKS_FOR_OTHER.search(asked):
@@ -439,6 +446,9 @@ class _Run:
         """What follows a lead cue: the rest of its clause, or for a thing its noun phrase."""
         if not nominal:
             return self._tidy(pos, self._clause(pos, pos)[1], False)
+        # A thing said after a hesitation: "I ordered a, um, a cast iron casserole dish".
+        pause = vocab.HESITATION.match(self.text, pos)
+        pos = pause.end() if pause else pos
         toks = [t for t in self.doc if t.idx >= pos and self._sent(t.idx) == self._sent(pos)]
         end = pos
         prev = ""

@@ -15,9 +15,10 @@ Span = tuple[int, int]
 
 # Three or more single letters: "C-H-E-N", "C H E N", "C, H, E, N", "C. H. E. N."
 _SPELLED = re.compile(r"\b[A-Za-z](?:(?:\.?-|\.?,? )[A-Za-z]\b){2,}\.?")
-# What may sit between a name and its spelling: "Chen, that's C-H-E-N", "Rossi. R-O-S-S-I".
+# What may sit between a name and its spelling: "Chen, that's C-H-E-N", "Rossi. R-O-S-S-I",
+# or the agent asking for it: "Farhan Chowry. Could you spell the surname? C, H, A, U, D, ..."
 _BRIDGE = re.compile(r"[\s,.:;-]*(?:(?:that's|that is|it's|spelled|spelt|as in|last name"
-                     r"|first name|is)[\s,.:;-]*)*", re.I)
+                     r"|first name|is|[^.?!]{0,40}\bspell\b[^.?!]{0,40}[.?])[\s,.:;-]*)*", re.I)
 _MIN_LIKENESS = 0.5
 _SAME_WORD = 0.9
 # A whole sentence that is only a name, as answers to "May I have your name?" often are; spaCy

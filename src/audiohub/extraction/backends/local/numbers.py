@@ -96,10 +96,14 @@ def number_value(spoken: str) -> str | None:
 
 def _said_twice(spoken: str) -> str | None:
     """The id of a run that says it twice, as callers and agents confirm one ("HM72518,
-    HM72518"): the two halves are split by a comma or a full stop. "1 2 3 1 2 3", said in one
-    go, is the id 123123."""
-    for sep in re.finditer(r"[,.]\s+", spoken):
-        first = "".join(_unit_value(m.group()) for m in _TOKEN.finditer(spoken[:sep.start()]))
+    HM72518"): the two halves are split by a comma or a full stop, or by a space when Whisper
+    wrote each half as one word ("QB80506 QB80506"). "1 2 3 1 2 3", said in one go, is the id
+    123123."""
+    for sep in re.finditer(r"[,.]?\s+", spoken):
+        head = [m.group() for m in _TOKEN.finditer(spoken[:sep.start()])]
+        if not sep.group().strip(" ") and not any(len(u) >= 3 for u in head):
+            continue
+        first = "".join(_unit_value(u) for u in head)
         second = "".join(_unit_value(m.group()) for m in _TOKEN.finditer(spoken[sep.end():]))
         if len(first) >= 3 and first == second:
             return first
@@ -160,7 +164,9 @@ SPOKEN_DATE = re.compile(
     rf"|\b(?:(?:next|this|last|coming|following|the following)\s+)?(?:{_WEEKDAYS})"
     rf"(?:\s+{_PART})?\b"
     rf"|\b(?:tomorrow|today|yesterday)(?:\s+{_PART})?\b", re.I)
-BARE_MONTH = re.compile(rf"(?:{_MONTHS})", re.I)
+# Dates that name no day: "my move in May", "next month", "the weekend".
+VAGUE_DATE = re.compile(rf"(?:{_MONTHS})|(?:(?:next|this|last|the|that)\s+)?(?:month|week|year"
+                        r"|weekend)", re.I)
 _ORDINAL_VALUES = {w: i + 1 for i, w in enumerate(
     ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth"))}
 
