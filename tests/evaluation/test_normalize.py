@@ -40,6 +40,8 @@ def test_field_normal_form() -> None:
     [
         ("4821", "4 8 2 1", True),
         ("$49.99", "forty nine dollars and ninety nine cents", True),
+        ("58.30", "$58.30", True),  # the sign is punctuation, as the taxonomy says
+        ("58.30", "$58.31", False),
         ("stolen", "my credit card was stolen", True),  # expected inside returned
         ("left it in a taxi", "taxi", True),  # returned (>= 3 chars) inside expected
         ("left it in a taxi", "in", False),  # returned too short to count

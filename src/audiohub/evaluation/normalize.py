@@ -94,8 +94,8 @@ def _read_number(tokens: list[str], i: int) -> tuple[int, int, bool]:
     return (total + current, j - i, False) if seen else (0, 0, False)
 
 
-def _tokens(text: str) -> list[str]:
-    text = _expand_money(text.lower())
+def _tokens(text: str, money: bool = True) -> list[str]:
+    text = _expand_money(text.lower()) if money else text.lower()
     text = re.sub(r"(?<=\d)(?=[ap]\.?\s?m\b)", " ", text)  # "10am" -> "10 am"
     text = re.sub(r"\b([ap])\.?\s?m\b\.?", r"\1m", text)  # "3 p.m." / "p m" -> "pm"
     text = re.sub(r"(?<=\d),(?=\d{3})", "", text)  # 1,200 -> 1200
@@ -122,20 +122,25 @@ def normalize_for_wer(text: str) -> str:
     return " ".join(out)
 
 
-def normalize_field(value: str) -> str:
+def normalize_field(value: str, money: bool = True) -> str:
     """The taxonomy's field form: lowercase, no punctuation or spaces, spelled digits as digits
-    ("four five" -> "45", "twelfth" -> "12"), "oh" kept as a word."""
-    tokens = words_to_digits(_tokens(value))
+    ("four five" -> "45", "twelfth" -> "12"), "oh" kept as a word. With `money`, an amount
+    written with its sign is read as said ("$49.99" -> "49dollarsand99cents"); without, the
+    sign is punctuation, as the taxonomy has it ("$58.30" -> "5830")."""
+    tokens = words_to_digits(_tokens(value, money))
     # An ordinal is its number here: "November twelfth" and "November 12" are the same date.
     return "".join(m.group(1) if (m := _DIGIT_ORDINAL.match(t)) else t for t in tokens)
 
 
 def field_found(expected: str, returned: str | None) -> bool:
     """The expected value is contained in the returned one, or the returned one (at least 3
-    characters once normalised) in the expected one."""
+    characters once normalised) in the expected one: amounts read as said ("forty nine dollars
+    and ninety nine cents" is "$49.99") or, as the taxonomy reads them, signs dropped ("58.30"
+    is "$58.30")."""
     if returned is None:
         return False
-    e, r = normalize_field(expected), normalize_field(returned)
-    if not e:
-        return False
-    return e in r or (len(r) >= 3 and r in e)
+    for money in (True, False):
+        e, r = normalize_field(expected, money), normalize_field(returned, money)
+        if e and (e in r or (len(r) >= 3 and r in e)):
+            return True
+    return False
