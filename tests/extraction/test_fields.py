@@ -396,6 +396,19 @@ CALLS: list[tuple[str, list[str], dict[str, str | None], dict[str, str]]] = [
         "Since it's back with us, the refund takes three days."],
      {"order_number": None, "item": None, "refund_amount": None,
       "reason": "The blender came with the lid cracked"}, {}),
+    # A day taken back after a question mark; "more than agreed" is the amount disputed; a
+    # "room booking" is a room.
+    ("claim_filing", [
+        "A pipe burst in the kitchen.", "When did it happen?",
+        "Yesterday? No, sorry, the day before. Tuesday.", "Policy number?", "It's HM 55 102."],
+     {"policy_number": "HM55102", "incident_date": "Tuesday",
+      "incident_type": "pipe burst"}, {"policy_number": "HM 55 102"}),
+    ("billing_dispute", [
+        "I was told my plan would be 40 dollars a month, and the bill is 71 dollars.",
+        "So that's 31 dollars more than I agreed to."],
+     {"account_number": None, "disputed_amount": "31 dollars", "billing_month": None}, {}),
+    ("reservation_cancellation", ["I'd like to cancel the room booking, please."],
+     {"reservation_type": "room", "reservation_date": None, "guest_name": None}, {}),
 ]
 
 

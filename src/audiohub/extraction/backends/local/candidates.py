@@ -57,9 +57,8 @@ def settled(text: str, scored: list[tuple[float, Candidate]], kind: Kind
     for i, (score, c) in enumerate(ordered):
         back = vocab.TAKEN_BACK.match(text, c.end)
         # The next value follows the take-back, perhaps after a few words ("that's just gone").
-        if i + 1 < len(ordered) and back and 0 <= ordered[i + 1][1].start - back.end() <= 24 \
-                and not re.search(r"[.?!]", text[back.end():ordered[i + 1][1].start]):
-            score *= 0.3
+        if i + 1 < len(ordered) and back and 0 <= ordered[i + 1][1].start - back.end() <= 24:
+            score *= 0.1
         out.append((score, c))
     if kind not in _SETTLED:
         return out

@@ -62,7 +62,7 @@ ASKS_FOR_OTHER = re.compile(r"\b(?:name|number|when|date|how much|who|whose|spel
 WHEN = r"when|what (?:day|date|time)"
 # What a speaker says right after a value they take back: "2908. Sorry, no, 2906."
 # "The 27th of May, or, um, actually no, that's just gone, the 29th of May."
-TAKEN_BACK = re.compile(r"[\s,.;:-]*(?:(?:or|um|uh|er|erm)[\s,.;:-]+)*(?:(?:sorry|no|wait|I mean"
+TAKEN_BACK = re.compile(r"[\s,.;:?-]*(?:(?:or|um|uh|er|erm)[\s,.;:-]+)*(?:(?:sorry|no|wait|I mean"
                         r"|actually|oops|correction|rather|make that|scratch that|let me correct"
                         r" that)[\s,.;:!-]*)+(?:(?:it's|that's|at|it is)\s+)?", re.I)
 # A hesitation before a thing is named, with the words it interrupts: "a, um, ", "uh, the ".
@@ -71,7 +71,8 @@ HESITATION = re.compile(r"(?:[\s,]*(?:a|an|the|my|our|some)\b)?(?:[\s,.]*(?:um|u
 BOUNDARY = re.compile(r"[,;]\s|\s(?:and|but|so|which|because|although|though)\s")
 NOMINAL_POS = frozenset({"ADJ", "NOUN", "PROPN", "NUM"})
 GENERIC = frozenset({"prescription", "medication", "medicine", "meds", "refill", "order", "item",
-                     "package", "reservation", "card", "account", "one", "thing", "it", "number"})
+                     "package", "reservation", "booking", "card", "account", "one", "thing", "it",
+                     "number"})
 # Words no value ends on ("in" and "on" may: "it won't turn on").
 DANGLING = frozenset({"for", "of", "at", "to", "with", "and", "about", "from", "the", "a", "an",
                       "my", "but", "or", "so"})
@@ -107,7 +108,7 @@ CUES: dict[str, str] = {
                 r"|like to (?:fly|leave|travel|go) on",
     "billing_month": "bill|billing|statement|invoice",
     "transaction_amount": "charge|charged|transaction|purchase",
-    "disputed_amount": "charged|charge|extra|overcharged|dispute|fee",
+    "disputed_amount": r"charged|charge|extra|overcharged|dispute|fee|more than|credit(?:ed)?",
     "refund_amount": "refund|paid|cost|back|price",
     "amount": "bill|owe|balance|total|due|came to",
     "pharmacy": r"pharmacy|send it to|pick (?:it )?up|drugstore",
