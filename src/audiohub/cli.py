@@ -324,8 +324,8 @@ def evaluate(
     out.print(f"{report.name}: {len(report.calls)} calls, {s['transcriber']} {s['whisper_model']}, "
               f"analyzer {s['analyzer']}")
     out.print(f"WER {report.wer:.3f}  domain {report.domain_accuracy:.3f}  category "
-              f"{report.category_accuracy:.3f}  field recall {report.field_recall:.3f}  "
-              f"evidence errors {report.evidence_errors}")
+              f"{report.category_accuracy:.3f}  field recall {report.field_recall:.3f} "
+              f"(values heard {report.fields_heard:.3f})  evidence errors {report.evidence_errors}")
 
 
 app.command(help="Run a Celery worker for jobs (CELERY_BROKER_URL): models loaded once.")(

@@ -62,7 +62,8 @@ def test_cli_eval_prints_the_report_as_json(
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["name"] == "tuning-8k"
-    assert {"wer", "domain_accuracy", "category_accuracy", "field_recall"} <= set(report)
+    assert {"wer", "domain_accuracy", "category_accuracy", "field_recall",
+            "fields_heard"} <= set(report)
     assert report["evidence_errors"] == 0
     assert report["domain_accuracy"] >= FLOOR_8K["domain"]
     assert report["field_recall"] >= FLOOR_8K["fields"]

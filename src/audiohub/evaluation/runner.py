@@ -26,6 +26,9 @@ class CallScore(BaseModel):
     category_ok: bool
     fields_expected: int
     fields_found: int
+    # Expected values the transcript contains at all: the rest were misheard before any
+    # analysis, and no analyzer could return them.
+    fields_heard: int
     missed: dict[str, str | None]
     evidence_errors: int
     needs_review: bool
@@ -39,6 +42,9 @@ class EvalReport(BaseModel):
     domain_accuracy: float
     category_accuracy: float
     field_recall: float
+    # fields heard / fields expected: the field recall a perfect analyzer would reach on these
+    # transcripts, under the same matching.
+    fields_heard: float
     evidence_errors: int
 
 
@@ -62,6 +68,7 @@ def score_call(item: EvalItem, result: CallResult) -> CallScore:
         category_ok=result.category.lower() == item.category.lower(),
         fields_expected=len(expected),
         fields_found=len(found),
+        fields_heard=sum(field_found(v, result.transcription) for v in expected.values()),
         missed={k: result.domain_specific_data.get(k) for k in expected if k not in found},
         evidence_errors=bad_evidence,
         needs_review=result.general_metrics.needs_review,
@@ -84,6 +91,7 @@ def summarize(name: str, settings: Settings, items: list[EvalItem],
         domain_accuracy=round(sum(s.domain_ok for s in scores) / n, 4),
         category_accuracy=round(sum(s.category_ok for s in scores) / n, 4),
         field_recall=round(sum(s.fields_found for s in scores) / expected, 4) if expected else 1.0,
+        fields_heard=round(sum(s.fields_heard for s in scores) / expected, 4) if expected else 1.0,
         evidence_errors=sum(s.evidence_errors for s in scores),
     )
 
