@@ -409,6 +409,19 @@ CALLS: list[tuple[str, list[str], dict[str, str | None], dict[str, str]]] = [
      {"account_number": None, "disputed_amount": "31 dollars", "billing_month": None}, {}),
     ("reservation_cancellation", ["I'd like to cancel the room booking, please."],
      {"reservation_type": "room", "reservation_date": None, "guest_name": None}, {}),
+    # An address answering the agent's short question, even without a house number; a name
+    # said as a name is no destination, nor is a spelling.
+    ("service_connection", [
+        "I'm moving in on the 3rd of May.", "And the service address.",
+        "Willow Creek Drive, in Ashford."],
+     {"customer_name": None, "service_address": "Willow Creek Drive, in Ashford",
+      "start_date": "the 3rd of May"}, {}),
+    ("booking_change", [
+        "I need to change our booking.", "Under what name?",
+        "It's under my wife's name, Lena Hale, H-A-L-E.",
+        "We arrive on Friday the 9th, can we move it to the 16th?"],
+     {"booking_reference": None, "destination": None, "original_date": "Friday the 9th",
+      "new_date": "the 16th"}, {}),
 ]
 
 

@@ -50,12 +50,24 @@ INTRO = (r"my name is|name is|this is|it's|under the name|under|I'm|name on the 
 NAMED_AFTER = re.compile(r"\b(?:my name is|name is|under the name|name on the \w+ is|Dr\.?"
                          r"|Doctor)\s+", re.I)
 TITLES = {"doctor": r"(?:Dr\.?|Doctor)", "physician": r"(?:Dr\.?|Doctor)"}
+# Right before a person's name given as one: "under my wife's name, Lena Hale" (not "called":
+# "a shop called Sunrise Electronics").
+NAME_SAID = re.compile(r"\bname\b(?:\s+is)?[\s,:]*$", re.I)
+# Letters spelled out ("K-A-H-A-L-E"), which spaCy sometimes tags as an organisation.
+SPELLED = re.compile(r"[A-Za-z](?:[.,]?[- ][A-Za-z]\b){2,}")
 # A sentence that asks, with or without Whisper's question mark: "May I have your full name."
 ASKS = re.compile(r"^(?:\W*(?:okay|ok|sure|so|and|thanks?|thank you|great|alright|all right|right"
                   r"|perfect)\b[\s,.]*)*(?:what|what's|which|who|whose|who's|when|where|how|can"
                   r"|could|may|would|do|does|did|is|are|will)\b", re.I)
 # A question whose answer is a place: "Where should we send it?", "Which pharmacy?"
 ASKS_WHERE = re.compile(r"\bwhere\b|\bwhich (?:pharmacy|store|shop|branch|location|one)\b", re.I)
+# A short question said as a phrase: "And the service address.", "Your date of birth."
+ELLIPTIC = re.compile(r"\W*(?:and\s+)?(?:the|your)\s+(?:[\w-]+\s+){0,3}(?:address|name|number"
+                      r"|date of birth|postcode|zip code)\W*$", re.I)
+# A question whose answer is an address, and the words an answer starts with.
+ASKS_ADDRESS = re.compile(r"\baddress\b", re.I)
+ANSWER_LEAD = re.compile(r"(?:(?:yes|yeah|sure|okay|um|uh|so|it's|it is|that's|that would be)"
+                         r"\b[\s,.]*)*", re.I)
 # A question asking for one of these is not the one a free-text field answers.
 ASKS_FOR_OTHER = re.compile(r"\b(?:name|number|when|date|how much|who|whose|spell)\b", re.I)
 # A question for a date or a time, whatever the field is called.

@@ -132,7 +132,9 @@ class _Run:
             "time": self._plain(clock) + self._plain(ent_times, 0.6),
             "month": self._plain([m.span() for m in spoken.MONTH.finditer(text)]),
             "address": self._plain(address + [s for s in ents.get("FAC", [])
-                                              if not _overlaps(s, address)]),
+                                              if not _overlaps(s, address)])
+            + self._plain([s for s in self._answers(vocab.ASKS_ADDRESS)
+                           if not _overlaps(s, address)], 0.8),
             "person": self._persons([s for s in ents.get("PERSON", []) if not _overlaps(s, typed)]),
         }
         self.places = self._find_places(ents, typed)
@@ -145,8 +147,12 @@ class _Run:
         typed = typed + [(c.start, c.end) for c in self._titled(self.cands["person"], None)[0]]
         # An answer to "where?" is whole ("Boots on the High Street"); spaCy has only a part.
         places = [("", s) for s in self._answered_places() if not _overlaps(s, typed)]
+        # A person's name said as one ("under my wife's name, Lena Hale") is no place, nor is a
+        # spelling.
         places += [(lab, s) for lab in vocab.PLACE_ENTS for s in ents.get(lab, [])
-                   if not _overlaps(s, typed + [p for _, p in places])]
+                   if not _overlaps(s, typed + [p for _, p in places])
+                   and not vocab.NAME_SAID.search(text, 0, s[0])
+                   and not vocab.SPELLED.match(text, s[0], s[1])]
         runs: list[Span] = []
         for t in doc:  # spaCy misses many shop names: take the proper nouns after "at"/"from"
             j = t.i + 1
@@ -186,6 +192,23 @@ class _Run:
                 run.pop()
             if run and name[0]:
                 out.append((run[0].idx, run[-1].idx + len(run[-1])))
+        return out
+
+    def _answers(self, asks: re.Pattern[str]) -> list[Span]:
+        """Whole short answers to a question `asks` matches: "And the service address?"
+        "Forty Willow Creek Drive." An address Whisper wrote without its number is still one."""
+        out = []
+        for (qs, qe), (s, e) in itertools.pairwise(self.sents):
+            # Whisper often writes the agent's short question as a statement: "And the
+            # service address."
+            asked = self._question(qs) or bool(vocab.ELLIPTIC.match(self.text[qs:qe]))
+            if not (asked and asks.search(self.text, qs, qe)) or self._question(s):
+                continue
+            lead = vocab.ANSWER_LEAD.match(self.text, s, e)
+            start = lead.end() if lead else s
+            said = self.text[start:e].rstrip(" .!,")
+            if 0 < len(said.split()) <= 10 and re.search(r"[A-Z0-9]", said):
+                out.append((start, start + len(said)))
         return out
 
     @functools.cached_property
