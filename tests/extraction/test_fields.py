@@ -422,6 +422,38 @@ CALLS: list[tuple[str, list[str], dict[str, str | None], dict[str, str]]] = [
         "We arrive on Friday the 9th, can we move it to the 16th?"],
      {"booking_reference": None, "destination": None, "original_date": "Friday the 9th",
       "new_date": "the 16th"}, {}),
+    # What the probes of round 6 showed: "about my ear"; "whether my insurance covers";
+    # a router named in answer to "what router?"; a window smashed; a line's name as the
+    # agent's opening; a purse nicked; "which day?" asks for a date.
+    ("appointment_scheduling", [
+        "Hiya, I need to see someone about my ear, it's been ringing for days.",
+        "Doctor Mensah has Thursday the 8th at ten to eleven."],
+     {"patient_name": None, "doctor_name": "Doctor Mensah", "appointment_date": "Thursday the 8th",
+      "appointment_time": "ten to eleven", "reason": "ear"}, {}),
+    ("policy_inquiry", [
+        "Hi, I just wanted to ask whether my car insurance covers a courtesy car.",
+        "Sure, what's the policy number?", "It's C A R 7 1 4 4 0."],
+     {"policy_number": "CAR71440", "question": "whether my car insurance covers a courtesy car"},
+     {"policy_number": "C A R 7 1 4 4 0"}),
+    ("technical_support", [
+        "My broadband keeps buffering.", "And what router do you have?",
+        "It's the Hub 4 you sent me."],
+     {"account_number": None, "issue_description": "My broadband keeps buffering",
+      "device": "Hub 4"}, {}),
+    ("claim_filing", ["Somebody smashed my car window overnight and took my laptop."],
+     {"policy_number": None, "incident_date": None,
+      "incident_type": "Somebody smashed my car window overnight"}, {}),
+    ("card_block", [
+        "Lost and stolen cards.", "Hi, my purse got nicked on the bus and my card was in it."],
+     {"customer_name": None, "card_last_four": None, "reason": "my purse got nicked on the bus"},
+     {}),
+    ("service_connection", [
+        "I'm moving into 9 Larch Close next week.", "From which day?", "From Wednesday the 4th."],
+     {"customer_name": None, "service_address": "9 Larch Close",
+      "start_date": "Wednesday the 4th"}, {}),
+    ("refund_request", ["The rug's colour is nothing like the photo, I want my money back."],
+     {"order_number": None, "item": None, "refund_amount": None,
+      "reason": "The rug's colour is nothing like the photo"}, {}),
 ]
 
 

@@ -22,13 +22,23 @@ SELF_INTRO = re.compile(r"\b(?:this is|my name is|I'm|it's)\s+[A-Z]")
 GREETED = re.compile(r"\b(?:Hi|Hello|Hey)\b,?\s+([A-Z][\w'-]+)(?=[\s,.!?])")
 
 
+FIRST_PERSON = re.compile(r"\b(?:I|I'm|I've|I'd|my|me|we|our)\b", re.I)
+
+
+def _names_the_line(first: str) -> bool:
+    """A call that opens with a few words naming no one's own business is the agent answering:
+    "Lost and stolen cards.", "Home claims." (not "Hello, is that the pharmacy?")."""
+    return len(first.split()) <= 5 and not first.rstrip().endswith("?") \
+        and not FIRST_PERSON.search(first)
+
+
 def agent_sentences(said: list[str]) -> set[int]:
     """Which sentences the agent says: greetings, offers of help, all before an early offer of
     help (the agent opens the call), and a self-introduction right after a greeting or right
     before an offer of help ("Harbor Bank. My name is Jessica. How may I help you?")."""
     out = {i for i, t in enumerate(said) if AGENT.search(t)}
-    if said and SELF_INTRO.search(said[0]):  # the agent answers the phone
-        out.add(0)
+    if said and (SELF_INTRO.search(said[0]) or _names_the_line(said[0])):
+        out.add(0)  # the agent answers the phone
     opened = next((i for i, t in enumerate(said[:3]) if HELP.search(t)), 0)
     out |= set(range(opened))
     for i, t in enumerate(said):
@@ -71,7 +81,7 @@ ANSWER_LEAD = re.compile(r"(?:(?:yes|yeah|sure|okay|um|uh|so|it's|it is|that's|t
 # A question asking for one of these is not the one a free-text field answers.
 ASKS_FOR_OTHER = re.compile(r"\b(?:name|number|when|date|how much|who|whose|spell)\b", re.I)
 # A question for a date or a time, whatever the field is called.
-WHEN = r"when|what (?:day|date|time)"
+WHEN = r"when|(?:what|which) (?:day|date|time)"
 # What a speaker says right after a value they take back: "2908. Sorry, no, 2906."
 # "The 27th of May, or, um, actually no, that's just gone, the 29th of May."
 TAKEN_BACK = re.compile(r"[\s,.;:?-]*(?:(?:or|um|uh|er|erm)[\s,.;:-]+)*(?:(?:sorry|no|wait|I mean"
@@ -140,6 +150,9 @@ class TextCues:
     before: str = ""
     widen: Literal["chunk", "clause"] = "clause"
     nominal: bool = False  # a thing, not a situation: stop at the first verb or preposition
+    # Words of the agent's question that the next sentence answers ("What router do you have?")
+    # besides the field's own name.
+    asked: str = ""
 
 
 TEXT_CUES: dict[str, TextCues] = {
@@ -147,6 +160,8 @@ TEXT_CUES: dict[str, TextCues] = {
         # Not "since": "since Monday", "since it's back, the refund takes five days".
         lead="because|due to|the reason is|I've been having|I have been having|I'm having"
              "|I've had"
+             # "I need to see someone about my ear"
+             r"|(?:see|seen|check(?:ed)?|look(?:ed)? at)\b[^.?!,]{0,25}\babout (?:my|her|his)(?= )"
              # "It's for my knee", "it's for her blood pressure check"
              r"|(?:it's|it is) for (?:my|her|his|their|our)(?= )",
         keys=r"lost|stolen|damaged|broken|defective|cracked|wrong \w+|doesn't fit|check-?up"
@@ -157,13 +172,16 @@ TEXT_CUES: dict[str, TextCues] = {
              r"|too (?:small|big|large|tight|loose|short|long)|(?:doesn't|didn't) fit"
              r"|wrong size|arrived \w+ed|came \w+ed|never (?:arrived|came)"
              r"|stopped working|(?:doesn't|didn't|won't) (?:work|turn on|charge)|faulty"
-             r"|(?:don't|do not|didn't) recogni[sz]e|duplicate"),
+             r"|(?:don't|do not|didn't) recogni[sz]e|duplicate"
+             r"|nothing like|not (?:as|what) (?:described|pictured|advertised|I ordered)"
+             r"|nicked|pinched|snatched|leak\w*"),
     "question": TextCues(
         # Not "a question about my homeowners policy": that names the subject; the question
         # itself comes next ("Does it cover water damage?").
-        lead=r"I'd like to (?:ask|know)|I want(?:ed)? to (?:ask|know)|I was wondering"
+        lead=r"I'd like to (?:ask|know)|I (?:just )?want(?:ed)? to (?:ask|know)|I was wondering"
              r"|(?:can|could) you tell me|my question is",
         keys=r"(?:does|will|is|would) my (?:policy|plan|insurance|coverage)[^.?!]*"
+             r"|(?:whether|if) (?:my|the|it|I|this)\b[^.?!]*\bcover\w*[^.?!]*"
              r"|(?:does|do|will|is|are|would|am|can|could) (?:my|I|it|this|that|the|you|he|she"
              r"|they|we)\b"
              r"[^.?!]*\b(?:cover\w*|includ\w*|pay\w*|protect\w*|claim\w*)\b[^.?!]*"),
@@ -181,7 +199,8 @@ TEXT_CUES: dict[str, TextCues] = {
         keys=r"accident|crash|rear-?ended|collision|fire|flood\w*|water damage|theft|stolen"
              r"|(?:reversed|backed|crashed|ran|drove|swerved) into|hit (?:my|our|the) \w+"
              r"|broke into|break[- ]?in|breaking in|broken into|burglar\w*|robbe\w*|burst pipe"
-             r"|pipe burst|burst|hail|storm|vandal\w*|leak\w*", widen="chunk"),
+             r"|pipe burst|burst|hail|storm|vandal\w*|leak\w*|smashed|dented|scratched|keyed",
+        widen="chunk"),
     "item": TextCues(
         lead=r"I ordered|I bought|I purchased|the item is|return (?:an?|the|my|this|these|those)"
              r"|(?:refund|money back|exchange) (?:for|on) (?:an?|the|my)|order of|I received"
@@ -204,7 +223,8 @@ TEXT_CUES: dict[str, TextCues] = {
     "device": TextCues(
         lead=r"(?:I have|I'm using|I use|it's|it is)(?:,? (?:um|uh|er),?)? an?(?= [A-Z])",
         keys=r"router|modem|phone|iphone\w*|android|samsung|laptop|tablet|ipad|tv|cable box"
-             r"|set-top box|hotspot|smartphone|landline", widen="chunk", nominal=True),
+             r"|set-top box|hotspot|smartphone|landline", widen="chunk", nominal=True,
+        asked=r"router|modem|phone|handset|model|box"),
     "reservation_type": TextCues(
         lead=r"cancel(?:ling)? (?:my|our|the|an?|this)",
         keys="hotel room|room|suite|rental car|car rental|car|table|flight|cabin|tour",

@@ -401,9 +401,11 @@ class _Run:
         # jewelry covered?" is the value, and what follows is the agent's reply.
         for i, (s, e) in enumerate(self.sents[:-1] if f.name not in ("question", "topic") else []):
             asked = self.text[s:e]
-            if self._question(s) and any(re.search(rf"\b{w}", asked, re.I) for w in words) \
-                    and not vocab.ASKS_FOR_OTHER.search(asked):
-                span = self._after(self.sents[i + 1][0], cues.nominal)
+            named = any(re.search(rf"\b{w}", asked, re.I) for w in words) or bool(
+                cues.asked and re.search(rf"\b(?:{cues.asked})\b", asked, re.I))
+            if self._question(s) and named and not vocab.ASKS_FOR_OTHER.search(asked):
+                lead = vocab.ANSWER_LEAD.match(self.text, *self.sents[i + 1])
+                span = self._after(lead.end() if lead else self.sents[i + 1][0], cues.nominal)
                 found += [(0.9, -span[0], span)] if span else []
         if not found:
             return None

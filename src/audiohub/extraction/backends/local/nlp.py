@@ -43,7 +43,8 @@ PRICE = re.compile(r"(?<![\w$£€.,:])(?<!\bat )\d{1,5}\.\d{2}"
                    r"(?![.,]?\d|\s*(?:%|percent|[ap]\.?\s?m\b))", re.I)
 # The dot of an abbreviation is part of the address; a sentence's full stop is not.
 _STREET = (r"(?:Street|Avenue|Road|Boulevard|Lane|Drive|Court|Way|Place|Terrace|Circle|Parkway"
-           r"|Highway|(?:St|Ave|Rd|Blvd|Ln|Dr|Ct)\b\.?)")
+           r"|Highway|Close|Crescent|Grove|Gardens|Square|Row|Mews|Walk|Rise|Hill|Green"
+           r"|(?:St|Ave|Rd|Blvd|Ln|Dr|Ct)\b\.?)")
 # House numbers are said in words too: "seven Birch Road", "four one two Cedar Avenue".
 _HOUSE = rf"(?:\d{{1,6}}|(?i:{_NUMBER_WORD})(?:[\s-]+(?i:{_NUMBER_WORD})){{0,4}})"
 ADDRESS = re.compile(rf"\b{_HOUSE}\s+(?:[A-Z0-9][\w'-]*\s+){{1,4}}{_STREET}(?:,?\s+(?:Apartment"
