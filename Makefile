@@ -55,7 +55,7 @@ tools:
 	@bash scripts/ensure_tools.sh
 
 # The labeled eval sets, rendered to audio and scored: tuning and held-out, 16 kHz and 8 kHz,
-# with WHISPER_MODEL=tiny.en (default) and base. Reports land in eval/results/.
+# with WHISPER_MODEL=base (the default) and tiny.en. Reports land in eval/results/
 EVAL_RUNS := tuning_16k tuning_8k heldout_16k heldout_8k
 eval: install tools
 	$(PY) eval/build.py
