@@ -454,6 +454,34 @@ CALLS: list[tuple[str, list[str], dict[str, str | None], dict[str, str]]] = [
     ("refund_request", ["The rug's colour is nothing like the photo, I want my money back."],
      {"order_number": None, "item": None, "refund_amount": None,
       "reason": "The rug's colour is nothing like the photo"}, {}),
+    # A daughter's name given for her; a day the caller turns down, with the time offered on
+    # it; an error code is no account number; "a really bad reaction"; a whole name said
+    # after the surname and its spelling.
+    ("appointment_scheduling", [
+        "Ridgeway Surgery, Malik speaking.",
+        "Hi, I'm calling for my daughter, Poppy Hargreaves. She needs her asthma review.",
+        "Dr. Lindqvist can do Friday at half past four.",
+        "Sorry, Friday's no good, she's got swimming. Is there anything Monday?",
+        "Monday the 21st, 10:15 a.m.?", "Perfect, Monday the 21st at 10:15."],
+     {"patient_name": "Poppy Hargreaves", "doctor_name": "Doctor Lindqvist",
+      "appointment_date": "Monday", "appointment_time": "10:15 a.m.",
+      "reason": "She needs her asthma review"}, {"doctor_name": "Dr. Lindqvist"}),
+    ("technical_support", [
+        "Hi, my TV box just shows a black screen with an error code, E 1 0 4.",
+        "Is that the Stream box or the older one?", "The Stream box."],
+     {"account_number": None,
+      "issue_description": "my TV box just shows a black screen with an error code",
+      "device": "Stream box"}, {}),
+    ("refund_request", [
+        "Hi, I'd like a refund. I ordered the Velvet Glow serum and it gave me a really bad "
+        "reaction."],
+     {"order_number": None, "item": "Velvet Glow serum", "refund_amount": None,
+      "reason": "it gave me a really bad reaction"}, {}),
+    ("reservation_cancellation", [
+        "I have a table booked for Saturday night and I need to cancel.",
+        "What name is it under?", "Okonkwo. O-K-O-N-K-W-O. Chidi Okonkwo."],
+     {"reservation_type": "table", "reservation_date": "Saturday night",
+      "guest_name": "Chidi Okonkwo"}, {}),
 ]
 
 

@@ -58,7 +58,9 @@ INTRO = (r"my name is|name is|this is|it's|under the name|under|I'm|name on the 
          r"|(?:your|\w+'s) (?:full )?name|what name|whose name|who's name")
 # Words after which a capitalised run is a name even where spaCy tags none.
 NAMED_AFTER = re.compile(r"\b(?:my name is|name is|under the name|name on the \w+ is|Dr\.?"
-                         r"|Doctor)\s+", re.I)
+                         r"|Doctor|(?:calling|booking|ringing) for my (?:daughter|son|mother|father"
+                         r"|mum|mom|dad|husband|wife|partner|child|grandson|granddaughter),?)\s+",
+                         re.I)
 TITLES = {"doctor": r"(?:Dr\.?|Doctor)", "physician": r"(?:Dr\.?|Doctor)"}
 # Right before a person's name given as one: "under my wife's name, Lena Hale" (not "called":
 # "a shop called Sunrise Electronics").
@@ -83,6 +85,10 @@ ASKS_FOR_OTHER = re.compile(r"\b(?:name|number|when|date|how much|who|whose|spel
 # A question for a date or a time, whatever the field is called.
 WHEN = r"when|(?:what|which) (?:day|date|time)"
 # What a speaker says right after a value they take back: "2908. Sorry, no, 2906."
+# What a caller says right after a value they turn down: "Friday's no good", "that won't work".
+TURNED_DOWN = re.compile(r"(?:'s|\s+is|\s+are)?\s+(?:no good|not good|too (?:early|late)|out)\b"
+                         r"|[\s,]+(?:that |it )?(?:doesn't|does not|won't|wouldn't|will not)"
+                         r" (?:work|suit)", re.I)
 # "The 27th of May, or, um, actually no, that's just gone, the 29th of May."
 TAKEN_BACK = re.compile(r"[\s,.;:?-]*(?:(?:or|um|uh|er|erm)[\s,.;:-]+)*(?:(?:sorry|no|wait|I mean"
                         r"|actually|oops|correction|rather|make that|scratch that|let me correct"
@@ -119,6 +125,7 @@ CUES: dict[str, str] = {
     "card_last_four": r"end(?:s|ing) (?:in|with)|last (?:four|4)(?: digits)?|card",
     "booking_reference": "confirmation|reservation number|code|locator",
     "phone_number": "phone number|call me at|reach me at|callback number|cell",
+    "error_code": r"error(?: code| message)?|fault code|code on the screen",
     "date_of_birth": r"date (?:of|on) birth|born|birthday|DOB",  # Whisper's "date on birth"
     "appointment_date": r"appointment|opening|available|come in|schedule|book(?:ed)?|slot",
     "transaction_date": "charge|transaction|happened|posted|made",
@@ -174,7 +181,8 @@ TEXT_CUES: dict[str, TextCues] = {
              r"|stopped working|(?:doesn't|didn't|won't) (?:work|turn on|charge)|faulty"
              r"|(?:don't|do not|didn't) recogni[sz]e|duplicate"
              r"|nothing like|not (?:as|what) (?:described|pictured|advertised|I ordered)"
-             r"|nicked|pinched|snatched|leak\w*"),
+             r"|nicked|pinched|snatched|leak\w*|reaction|review|screening|blood test|scan|jab"
+             r"|booster"),
     "question": TextCues(
         # Not "a question about my homeowners policy": that names the subject; the question
         # itself comes next ("Does it cover water damage?").
@@ -190,7 +198,8 @@ TEXT_CUES: dict[str, TextCues] = {
         keys=r"(?:not|isn't|stopped|won't|doesn't|can't|keeps?) (?:working|dropping|connect\w*"
              r"|turn(?:ing)? on|load\w*)|no (?:signal|service|internet|connection|dial tone)"
              r"|slow|dropping|disconnect\w*|outage|(?:keeps?|kept) (?:on )?\w+ing(?: out| off)?"
-             r"|cutting out|freez\w+|crash\w*|buffering"
+             r"|cutting out|freez\w+|crash\w*|buffering|(?:black|blank) screen|error(?: code"
+             r"| message)?|no (?:picture|sound)"
              # "I can't send text messages", "unable to log in"
              r"|(?:can't|cannot|can not|unable to|not able to) (?!hear you|find (?:it|the))\w+"
              # "my phone stopped getting texts", "I'm not receiving emails"

@@ -29,8 +29,8 @@ Span = tuple[int, int]
 Cue = tuple[int, int, float]
 
 # Spans cued for these belong to them even when the category lacks them: a date after "date of
-# birth" is never the appointment, a number after "call me at" never the account.
-_RESERVED = ("date_of_birth", "phone_number")
+# birth" is never the appointment, a number after "call me at" or "error code" never the account.
+_RESERVED = ("date_of_birth", "phone_number", "error_code")
 # A date said with a year of the last century is a birth date, not a booking or an incident.
 _BIRTH_YEAR = re.compile(r"\b19\d\d\b")
 # Drug names, which spaCy tags as persons when capitalised ("Metformin").
@@ -194,6 +194,21 @@ class _Run:
                 out.append((run[0].idx, run[-1].idx + len(run[-1])))
         return out
 
+    @functools.cached_property
+    def _declined(self) -> set[int]:
+        """Sentences holding an offer the caller turned down ("Friday at half past four?"
+        "Friday's no good."): the turning down, and the last sentence before it that said the
+        same day or time."""
+        out: set[int] = set()
+        for c in self.cands["date"] + self.cands["time"]:
+            if not vocab.TURNED_DOWN.match(self.text, c.end):
+                continue
+            said, here = self.text[c.start:c.end].lower(), self._sent(c.start)
+            out.add(here)
+            offered = [i for i in range(here) if said in self.text[slice(*self.sents[i])].lower()]
+            out |= set(offered[-1:])
+        return out
+
     def _answers(self, asks: re.Pattern[str]) -> list[Span]:
         """Whole short answers to a question `asks` matches: "And the service address?"
         "Forty Willow Creek Drive." An address Whisper wrote without its number is still one."""
@@ -354,6 +369,7 @@ class _Run:
                 # common to guess.
                 quality = c.quality * (0.3 if kind == "date" and f.name != "date_of_birth"
                                        and _BIRTH_YEAR.search(c.value) else 1.0)
+                quality *= 0.2 if self._sent(c.start) in self._declined else 1.0
                 scored.append((quality * max(cue, 0.0 if kind == "place" else 0.05), c))
             # Earlier mentions win ties.
             pairs += [(score, -c.start, f.name, c) for score, c in settled(self.text, scored, kind)]

@@ -7,7 +7,6 @@ a name corrects the word of the name it spells.
 from __future__ import annotations
 
 import difflib
-import itertools
 import re
 from collections.abc import Callable
 
@@ -30,6 +29,11 @@ ANSWER = re.compile(r"\s*(?:(?i:yes|yeah|sure|okay|it's|it is|that's|that would 
                     r"(?:[\s,]+(?:(?i:at|that's|that is|spelled)[\s,]+)?"
                     r"[A-Z](?:[A-Z]|[.-] ?[A-Z]){2,})?"
                     r"[\s.!]*")
+
+
+# What may come between the question and the whole name: the surname alone, its spelling.
+_SHORT = re.compile(r"\s*(?:[A-Z][\w'-]*|[A-Za-z](?:[.,]?[- ][A-Za-z]\b)+)[\s.!,]*")
+_SPELLED_FIRST = re.compile(r"\s*[A-Za-z](?:[.,]?[- ][A-Za-z]\b){2,}[\s.!,]+")
 
 
 def spelled_name(text: str, start: int, end: int) -> tuple[int, str] | None:
@@ -64,7 +68,17 @@ def spelled_name(text: str, start: int, end: int) -> tuple[int, str] | None:
 
 def answered(text: str, sents: list[Span], asks: Callable[[Span], bool]) -> list[Span]:
     """Names said as a whole sentence right after a question asking for a name ("May I have
-    your full name?" "Tamsin Okafor.")."""
-    return [m.span(1) for prev, (s, e) in itertools.pairwise(sents)
-            if (m := ANSWER.fullmatch(text, s, e)) and "name" in text[prev[0]:prev[1]].lower()
-            and asks(prev)]
+    your full name?" "Tamsin Okafor."), or after the surname and its spelling ("Okonkwo.
+    O-K-O-N-K-W-O. Chidi Okonkwo.")."""
+    out = []
+    for i, (qs, qe) in enumerate(sents):
+        if "name" not in text[qs:qe].lower() or not asks((qs, qe)):
+            continue
+        for s, e in sents[i + 1:i + 4]:
+            spelled = _SPELLED_FIRST.match(text, s, e)  # "O-K-O-N-K-W-O. Chidi Okonkwo."
+            if m := ANSWER.fullmatch(text, spelled.end() if spelled else s, e):
+                out.append(m.span(1))
+                break
+            if not _SHORT.fullmatch(text, s, e):
+                break
+    return out
