@@ -482,6 +482,32 @@ CALLS: list[tuple[str, list[str], dict[str, str | None], dict[str, str]]] = [
         "What name is it under?", "Okonkwo. O-K-O-N-K-W-O. Chidi Okonkwo."],
      {"reservation_type": "table", "reservation_date": "Saturday night",
       "guest_name": "Chidi Okonkwo"}, {}),
+    # Read without hesitations and stutters: "that's the, the wool throw blanket", "is there,
+    # like, accessible parking"; a date taken back after a dangling "of"; an ATM that ate the
+    # card; a pole snapped; a phone that won't send texts; a shop after "go to the".
+    ("order_status", [
+        "Have you got your order number?", "It's 9 0 0, 3 1 4, 7 2.",
+        "9 0 0 3 1 4 7 2, and that's the, the wool throw blanket in sage?", "That's it."],
+     {"order_number": "90031472", "item": "wool throw blanket"},
+     {"order_number": "9 0 0, 3 1 4, 7 2. 9 0 0 3 1 4 7 2"}),
+    ("general_inquiry", [
+        "Maple Grove Medical Group, this is Anthony, how can I help?",
+        "Hi, uh, quick question, is there, like, accessible parking near the entrance?"],
+     {"topic": "is there, accessible parking near the entrance"},
+     {"topic": "is there, like, accessible parking near the entrance"}),
+    ("prescription_refill", [
+        "He's run out of his, um, his atorvastatin.", "And his date of birth?",
+        "The 2nd of, no sorry, the 12th of November, 1951.",
+        "Can it go to the Boots on the High Street this time?"],
+     {"patient_name": None, "medication": "atorvastatin", "pharmacy": "Boots",
+      "date_of_birth": "the 12th of November, 1951"}, {}),
+    ("card_block", ["So, um, the ATM outside the Safeway just, it ate my card."],
+     {"customer_name": None, "card_last_four": None, "reason": "it ate my card"}, {}),
+    ("refund_request", ["I want to return a tent, one of the poles was snapped when I opened it."],
+     {"order_number": None, "item": "tent", "refund_amount": None,
+      "reason": "one of the poles was snapped when I opened it"}, {}),
+    ("technical_support", ["Hi, um, my phone's not, it won't send texts."],
+     {"account_number": None, "issue_description": "it won't send texts", "device": "phone"}, {}),
 ]
 
 

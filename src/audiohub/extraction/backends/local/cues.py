@@ -90,12 +90,10 @@ TURNED_DOWN = re.compile(r"(?:'s|\s+is|\s+are)?\s+(?:no good|not good|too (?:ear
                          r"|[\s,]+(?:that |it )?(?:doesn't|does not|won't|wouldn't|will not)"
                          r" (?:work|suit)", re.I)
 # "The 27th of May, or, um, actually no, that's just gone, the 29th of May."
-TAKEN_BACK = re.compile(r"[\s,.;:?-]*(?:(?:or|um|uh|er|erm)[\s,.;:-]+)*(?:(?:sorry|no|wait|I mean"
+TAKEN_BACK = re.compile(r"[\s,.;:?-]*(?:(?:or|um|uh|er|erm|of|on|in|at|the|a)[\s,.;:-]+)*"
+                        r"(?:(?:sorry|no|wait|I mean"
                         r"|actually|oops|correction|rather|make that|scratch that|let me correct"
                         r" that)[\s,.;:!-]*)+(?:(?:it's|that's|at|it is)\s+)?", re.I)
-# A hesitation before a thing is named, with the words it interrupts: "a, um, ", "uh, the ".
-HESITATION = re.compile(r"(?:[\s,]*(?:a|an|the|my|our|some)\b)?(?:[\s,.]*(?:um|uh|er|erm|hmm)\b)+"
-                        r"[\s,.]*", re.I)
 BOUNDARY = re.compile(r"[,;]\s|\s(?:and|but|so|which|because|although|though)\s")
 NOMINAL_POS = frozenset({"ADJ", "NOUN", "PROPN", "NUM"})
 GENERIC = frozenset({"prescription", "medication", "medicine", "meds", "refill", "order", "item",
@@ -132,7 +130,7 @@ CUES: dict[str, str] = {
     "incident_date": "happened|accident|incident|occurred",
     "start_date": "start|starting|begin|move in|moving|connected|turn on",
     "reservation_date": "reservation|booked|check in|stay",
-    "original_date": r"originally|(?:booked|scheduled|was) (?:for|on)|currently",
+    "original_date": r"originally|(?:booked|scheduled|was) (?:for|on)|currently|depart\w*",
     "new_date": r"instead|(?:change|move|switch|push) (?:it |that |this )?to|new date|rather"
                 r"|like to (?:fly|leave|travel|go) on",
     "billing_month": "bill|billing|statement|invoice",
@@ -140,7 +138,7 @@ CUES: dict[str, str] = {
     "disputed_amount": r"charged|charge|extra|overcharged|dispute|fee|more than|credit(?:ed)?",
     "refund_amount": "refund|paid|cost|back|price",
     "amount": "bill|owe|balance|total|due|came to",
-    "pharmacy": r"pharmacy|send it to|pick (?:it )?up|drugstore",
+    "pharmacy": r"pharmacy|chemist|(?:send|sent|go|going) (?:it )?to|pick (?:it )?up|drugstore",
     "merchant": "from|at|charge|merchant|store|purchase|transaction|payment|paid|subscription",
     "destination": r"to|trip to|going to|destination|fly(?:ing)? to",
     "service_address": r"address|moving (?:in)?to|new (?:home|place|house|apartment)",
@@ -182,7 +180,8 @@ TEXT_CUES: dict[str, TextCues] = {
              r"|(?:don't|do not|didn't) recogni[sz]e|duplicate"
              r"|nothing like|not (?:as|what) (?:described|pictured|advertised|I ordered)"
              r"|nicked|pinched|snatched|leak\w*|reaction|review|screening|blood test|scan|jab"
-             r"|booster"),
+             r"|booster|ate (?:my|the) card|kept (?:my|the) card|snapped|torn|ripped|bent|stained"
+             r"|looked at|checked out|seen to"),
     "question": TextCues(
         # Not "a question about my homeowners policy": that names the subject; the question
         # itself comes next ("Does it cover water damage?").
@@ -203,7 +202,8 @@ TEXT_CUES: dict[str, TextCues] = {
              # "I can't send text messages", "unable to log in"
              r"|(?:can't|cannot|can not|unable to|not able to) (?!hear you|find (?:it|the))\w+"
              # "my phone stopped getting texts", "I'm not receiving emails"
-             r"|(?:stopped|not|isn't|aren't) (?:getting|receiving|sending|showing|charging)"),
+             r"|(?:stopped|not|isn't|aren't) (?:getting|receiving|sending|showing|charging)"
+             r"|(?:won't|will not|doesn't|does not) (?:send|receive|make|load|open|connect)"),
     "incident_type": TextCues(
         keys=r"accident|crash|rear-?ended|collision|fire|flood\w*|water damage|theft|stolen"
              r"|(?:reversed|backed|crashed|ran|drove|swerved) into|hit (?:my|our|the) \w+"
@@ -215,7 +215,7 @@ TEXT_CUES: dict[str, TextCues] = {
              r"|(?:refund|money back|exchange) (?:for|on) (?:an?|the|my)|order of|I received"
              r"|I got"
              # The agent reading the order back: "9 4 7 2, that's the cast iron skillet?"
-             r"|(?<=\d, )that's the|(?<=\d )that's the"
+             r"|(?<=\d, )(?:and )?that's the|(?<=\d )that's the"
              # or confirming it: "That's it. Okay, that's the cordless drill."
              r"|(?:^|(?<=[.?!] ))(?:okay|right|so|yes|alright)?,? ?that's the", nominal=True,
         before=r"(?:that |which )?(?:I|we) (?:ordered|bought|purchased|got)"
@@ -243,8 +243,8 @@ TEXT_CUES: dict[str, TextCues] = {
              r"|(?:I'm|I am|I was) (?:just )?wondering(?: if| whether| about)?"
              r"|I (?:just )?want(?:ed)? to (?:check|ask about|know|find out)|I want to",
         # A caller's own question is the topic: "quick question, what are your opening hours?"
-        keys=r"(?:what|when|where|how) (?:are|is|do|does|can|late|early|much|long) (?:your|you"
-             r"|the|I|we)\b[^.?!]*\?"
+        keys=r"(?!how (?:can|may) I (?:help|assist))(?:what|when|where|how) (?:are|is|do|does|can"
+             r"|late|early|much|long) (?:your|you|the|I|we)\b[^.?!]*\?"
              # or asked for yes or no: "do you open on bank holidays?"
-             r"|(?:do|does|are|is|will) (?:you|your|the)\b[^.?!]*\?"),
+             r"|(?:do|does|are|is|will) (?:you|your|the|there)\b[^.?!]*\?"),
 }

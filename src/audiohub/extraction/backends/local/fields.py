@@ -21,7 +21,7 @@ from spacy.tokens import Doc
 
 from audiohub.domain import CategorySpec, Evidence, FieldSpec, Transcript
 from audiohub.extraction.backends.local import cues as vocab
-from audiohub.extraction.backends.local import names, numbers
+from audiohub.extraction.backends.local import disfluency, names, numbers
 from audiohub.extraction.backends.local import nlp as spoken
 from audiohub.extraction.backends.local.candidates import Candidate, Kind, settled
 
@@ -77,7 +77,11 @@ class FieldExtractor:
         values: dict[str, str | None] = {f.name: None for f in spec.fields}
         if not text.strip():
             return values, {}
-        run = _Run(spoken.parse(self._nlp, text), text)
+        # The rules read the call without its hesitations and stutters; spans map back.
+        view = disfluency.clean(text)
+        if not view.text.strip():
+            return values, {}
+        run = _Run(spoken.parse(self._nlp, view.text), view.text)
         picks = run.assign_typed([f for f in spec.fields if field_kind(f) != "text"])
         for f in spec.fields:
             if field_kind(f) == "text" and (cand := run.best_text(f)) is not None:
@@ -85,11 +89,11 @@ class FieldExtractor:
         words = transcript.timed_words()
         evidence: dict[str, Evidence] = {}
         for name, c in picks.items():
-            times = [(w.start, w.end) for w in words
-                     if w.char_start < c.end and w.char_end > c.start]
+            start, end = view.source_span(c.start, c.end)
+            times = [(w.start, w.end) for w in words if w.char_start < end and w.char_end > start]
             values[name] = c.value
             evidence[name] = Evidence(
-                text=text[c.start:c.end], char_start=c.start, char_end=c.end,
+                text=text[start:end], char_start=start, char_end=end,
                 start_s=min(t[0] for t in times) if times else None,
                 end_s=max(t[1] for t in times) if times else None)
         return values, evidence
@@ -155,10 +159,11 @@ class _Run:
                    and not vocab.SPELLED.match(text, s[0], s[1])]
         runs: list[Span] = []
         for t in doc:  # spaCy misses many shop names: take the proper nouns after "at"/"from"
-            j = t.i + 1
+            j = t.i + 2 if t.i + 1 < len(doc) and doc[t.i + 1].lower_ == "the" else t.i + 1
+            first = j
             while t.lower_ in ("at", "from", "to") and j < len(doc) and doc[j].pos_ == "PROPN":
                 j += 1
-            runs += [(doc[t.i + 1:j].start_char, doc[t.i + 1:j].end_char)] if j > t.i + 1 else []
+            runs += [(doc[first:j].start_char, doc[first:j].end_char)] if j > first else []
         for m in spoken.MONEY.finditer(text):  # "85 dollars to stream plus": where it went
             toks = [t for t in doc if t.idx >= m.end()][:4]
             if toks and toks[0].lower_ in ("to", "at", "from"):
@@ -487,9 +492,6 @@ class _Run:
         """What follows a lead cue: the rest of its clause, or for a thing its noun phrase."""
         if not nominal:
             return self._tidy(pos, self._clause(pos, pos)[1], False)
-        # A thing said after a hesitation: "I ordered a, um, a cast iron casserole dish".
-        pause = vocab.HESITATION.match(self.text, pos)
-        pos = pause.end() if pause else pos
         toks = [t for t in self.doc if t.idx >= pos and self._sent(t.idx) == self._sent(pos)]
         end = pos
         prev = ""
