@@ -11,8 +11,9 @@ from audiohub.extraction.backends.local.disfluency import clean
     ("I ordered a, um, a standing desk.", "I ordered a standing desk."),
     ("what time the, the pool opens", "what time the pool opens"),
     ("I'd rather, I'd rather just talk to the doctor.", "I'd rather just talk to the doctor."),
-    ("Uh, yes. I, I want to know.", "yes. I want to know."),
-    ("is there, like, accessible parking?", "is there, accessible parking?"),
+    ("Uh, yes. I, I want to know.", " yes. I want to know."),
+    ("So I wanted to, um, ask about it.", "So I wanted to ask about it."),
+    ("is there, like, accessible parking?", "is there accessible parking?"),
     ("The, the X1 I think.", "the X1 I think."),
     # Ids and spellings are said twice on purpose, and a name said again is confirmed.
     ("It's 4 4 7, eight eight, 9.", "It's 4 4 7, eight eight, 9."),

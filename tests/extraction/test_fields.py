@@ -493,7 +493,7 @@ CALLS: list[tuple[str, list[str], dict[str, str | None], dict[str, str]]] = [
     ("general_inquiry", [
         "Maple Grove Medical Group, this is Anthony, how can I help?",
         "Hi, uh, quick question, is there, like, accessible parking near the entrance?"],
-     {"topic": "is there, accessible parking near the entrance"},
+     {"topic": "is there accessible parking near the entrance"},
      {"topic": "is there, like, accessible parking near the entrance"}),
     ("prescription_refill", [
         "He's run out of his, um, his atorvastatin.", "And his date of birth?",

@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# A hesitation and the comma after it: "um, ", "uh ", "is there, like, parking".
-_FILLER = re.compile(r"\b(?:u+m+|u+h+|e+r+m+|e+r|hmm+)\b[,.]?\s*"
-                     r"|(?<=, )(?:like|you know|I mean), ", re.I)
+# A hesitation with the commas around it: "I wanted to, um, ask" is "I wanted to ask"; "is
+# there, like, parking".
+_FILLER = re.compile(r"(?:,\s*|\s+|^)(?:u+m+|u+h+|e+r+m+|e+r|hmm+)\b[,.]?(?:(?=\s)|$)"
+                     r"|,\s*(?:like|you know|I mean),(?=\s)", re.I)
 # A word or two said again at once: "the, the", "I, I", "I'd rather, I'd rather". Not numbers,
 # in digits or words ("4 4 7", "eight eight four" are ids), nor capital letters alone (a
 # spelling: "A, A, R, O, N").
