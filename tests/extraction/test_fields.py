@@ -508,6 +508,32 @@ CALLS: list[tuple[str, list[str], dict[str, str | None], dict[str, str]]] = [
       "reason": "one of the poles was snapped when I opened it"}, {}),
     ("technical_support", ["Hi, um, my phone's not, it won't send texts."],
      {"account_number": None, "issue_description": "it won't send texts", "device": "phone"}, {}),
+    # Probe calls, third round: the agent's first name from their introduction when spaCy
+    # tags no person; a name after "my wife's name,"; "nobody can call me"; a thing in
+    # apposition to "an order"; boots sent back; "skimmed"; "I wanted to ask what day".
+    ("fraud_report", [
+        "Acme Card Services, my name is Troy, how can I help.",
+        "There's a charge for 1,280 dollars I never authorized.",
+        "Can you give me the name on the account?", "Linh Tran."],
+     {"customer_name": "Linh Tran", "transaction_amount": "1,280 dollars", "merchant": None,
+      "transaction_date": None}, {}),
+    ("reservation_cancellation", [
+        "What name is it under?", "It's under my wife's name, Akosua Mensah."],
+     {"reservation_type": None, "reservation_date": None, "guest_name": "Akosua Mensah"}, {}),
+    ("technical_support", [
+        "My phone can make calls but nobody can call me, it goes straight to voicemail."],
+     {"account_number": None, "issue_description": "nobody can call me", "device": "phone"}, {}),
+    ("order_status", ["Hi, I'm checking on an order, a standing desk, it was due Tuesday."],
+     {"order_number": None, "item": "standing desk"}, {}),
+    ("refund_request", [
+        "I sent back a pair of walking boots last week and I haven't had my refund."],
+     {"order_number": None, "item": "pair of walking boots", "refund_amount": None,
+      "reason": None}, {}),
+    ("card_block", ["Cancel my credit card straight away, I think it's been skimmed."],
+     {"customer_name": None, "card_last_four": None, "reason": "I think it's been skimmed"}, {}),
+    ("general_inquiry", [
+        "Hi, I wanted to ask what day the bin collection is on my street now."],
+     {"topic": "what day the bin collection is on my street now"}, {}),
 ]
 
 

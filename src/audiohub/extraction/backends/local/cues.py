@@ -18,6 +18,10 @@ GREETING = re.compile(r"thank(?:s| you) for calling|welcome to|you've reached|^\
                       r"|afternoon|evening)\W*$", re.I)
 HELP = re.compile(r"how (?:can|may) I (?:help|assist)|what can I (?:do|help you with)", re.I)
 SELF_INTRO = re.compile(r"\b(?:this is|my name is|I'm|it's)\s+[A-Z]")
+# Someone introducing themselves by first name only, as agents do: "my name is Troy", "this is
+# Dara", "you're speaking with Jo" (not "this is Maria Lopez").
+INTRODUCED = re.compile(r"\b(?:my name is|my name's|this is|I'm|you're speaking (?:to|with))\s+"
+                        r"([A-Z][\w'-]+)(?![\w'-]|\s+[A-Z][a-z])")
 # The caller greets the agent by name: "Hi Jessica", "Hello, Peter".
 GREETED = re.compile(r"\b(?:Hi|Hello|Hey)\b,?\s+([A-Z][\w'-]+)(?=[\s,.!?])")
 
@@ -58,7 +62,8 @@ INTRO = (r"my name is|name is|this is|it's|under the name|under|I'm|name on the 
          r"|(?:your|\w+'s) (?:full )?name|what name|whose name|who's name")
 # Words after which a capitalised run is a name even where spaCy tags none.
 NAMED_AFTER = re.compile(r"\b(?:my name is|name is|under the name|name on the \w+ is|Dr\.?"
-                         r"|Doctor|(?:calling|booking|ringing) for my (?:daughter|son|mother|father"
+                         r"|Doctor|(?:my|\w+'s) name,|(?:calling|booking|ringing) for my (?:daughter"
+                         r"|son|mother|father"
                          r"|mum|mom|dad|husband|wife|partner|child|grandson|granddaughter),?)\s+",
                          re.I)
 TITLES = {"doctor": r"(?:Dr\.?|Doctor)", "physician": r"(?:Dr\.?|Doctor)"}
@@ -181,7 +186,8 @@ TEXT_CUES: dict[str, TextCues] = {
              r"|nothing like|not (?:as|what) (?:described|pictured|advertised|I ordered)"
              r"|nicked|pinched|snatched|leak\w*|reaction|review|screening|blood test|scan|jab"
              r"|booster|ate (?:my|the) card|kept (?:my|the) card|snapped|torn|ripped|bent|stained"
-             r"|looked at|checked out|seen to"),
+             r"|looked at|checked out|seen to|skimmed|cloned|different from|(?:doesn't|does not)"
+             r" match"),
     "question": TextCues(
         # Not "a question about my homeowners policy": that names the subject; the question
         # itself comes next ("Does it cover water damage?").
@@ -203,7 +209,8 @@ TEXT_CUES: dict[str, TextCues] = {
              r"|(?:can't|cannot|can not|unable to|not able to) (?!hear you|find (?:it|the))\w+"
              # "my phone stopped getting texts", "I'm not receiving emails"
              r"|(?:stopped|not|isn't|aren't) (?:getting|receiving|sending|showing|charging)"
-             r"|(?:won't|will not|doesn't|does not) (?:send|receive|make|load|open|connect)"),
+             r"|(?:won't|will not|doesn't|does not) (?:send|receive|make|load|open|connect)"
+             r"|(?:nobody|no one) can (?:call|reach|hear|text) me|straight to voicemail"),
     "incident_type": TextCues(
         keys=r"accident|crash|rear-?ended|collision|fire|flood\w*|water damage|theft|stolen"
              r"|(?:reversed|backed|crashed|ran|drove|swerved) into|hit (?:my|our|the) \w+"
@@ -212,6 +219,7 @@ TEXT_CUES: dict[str, TextCues] = {
         widen="chunk"),
     "item": TextCues(
         lead=r"I ordered|I bought|I purchased|the item is|return (?:an?|the|my|this|these|those)"
+             r"|I sent back|I returned|(?:on|about|checking on) (?:an|my|the) order,"
              r"|(?:refund|money back|exchange) (?:for|on) (?:an?|the|my)|order of|I received"
              r"|I got"
              # The agent reading the order back: "9 4 7 2, that's the cast iron skillet?"
@@ -241,7 +249,7 @@ TEXT_CUES: dict[str, TextCues] = {
     "topic": TextCues(
         lead=r"calling (?:about|regarding)|it's about|question about|regarding|I'd like to"
              r"|(?:I'm|I am|I was) (?:just )?wondering(?: if| whether| about)?"
-             r"|I (?:just )?want(?:ed)? to (?:check|ask about|know|find out)|I want to",
+             r"|I (?:just )?want(?:ed)? to (?:check|ask(?: about)?|know|find out)|I want to",
         # A caller's own question is the topic: "quick question, what are your opening hours?"
         keys=r"(?!how (?:can|may) I (?:help|assist))(?:what|when|where|how) (?:are|is|do|does|can"
              r"|late|early|much|long) (?:your|you|the|I|we)\b[^.?!]*\?"

@@ -114,6 +114,9 @@ class _Run:
         self.agent_names = {text[s:e].lower() for s, e in ents.get("PERSON", [])
                             if self._sent(s) in self.agent and " " not in text[s:e]}
         self.agent_names |= {m.group(1).lower() for m in vocab.GREETED.finditer(text)}
+        # spaCy does not always tag the agent's name ("my name is Troy"): their introduction does.
+        self.agent_names |= {m.group(1).lower() for m in vocab.INTRODUCED.finditer(text)
+                             if self._sent(m.start()) in self.agent}
         money = spoken.money_spans(text, ents.get("MONEY", []))
         clock = [m.span() for m in spoken.TIME.finditer(text)]
         ent_times = [t for t in ents.get("TIME", []) if not _overlaps(t, clock)]
@@ -498,8 +501,9 @@ class _Run:
         for t, nxt in zip(toks, [*toks[1:], None], strict=True):
             # "a set of six wine glasses" (Whisper: "a set on 6 wine glasses")
             of = t.lower_ == "of" or (t.lower_ == "on" and prev in vocab.CONTAINERS)
-            joins = nxt is not None and nxt.pos_ in vocab.NOMINAL_POS and (
-                of or t.text == "-" or t.tag_ in ("VBG", "VBN"))
+            # "a pair of walking boots": a thing's name may go on through "of" and an -ing word
+            joins = nxt is not None and (nxt.pos_ in vocab.NOMINAL_POS or (
+                of and nxt.tag_ == "VBG")) and (of or t.text == "-" or t.tag_ in ("VBG", "VBN"))
             prev = t.lower_
             if (t.ent_type_ in ("DATE", "TIME", "MONEY") and end > pos) or _overlaps(
                     (t.idx, t.idx + len(t)), self.typed):
