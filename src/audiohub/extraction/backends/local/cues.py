@@ -62,10 +62,9 @@ INTRO = (r"my name is|name is|this is|it's|under the name|under|I'm|name on the 
          r"|(?:your|\w+'s) (?:full )?name|what name|whose name|who's name")
 # Words after which a capitalised run is a name even where spaCy tags none.
 NAMED_AFTER = re.compile(r"\b(?:my name is|name is|under the name|name on the \w+ is|Dr\.?"
-                         r"|Doctor|(?:my|\w+'s) name,|(?:calling|booking|ringing) for my (?:daughter"
-                         r"|son|mother|father"
-                         r"|mum|mom|dad|husband|wife|partner|child|grandson|granddaughter),?)\s+",
-                         re.I)
+                         r"|Doctor|(?:my|\w+'s) name,|(?:calling|booking|ringing) for my"
+                         r" (?:daughter|son|mother|father|mum|mom|dad|husband|wife|partner|child"
+                         r"|grandson|granddaughter),?)\s+", re.I)
 TITLES = {"doctor": r"(?:Dr\.?|Doctor)", "physician": r"(?:Dr\.?|Doctor)"}
 # Right before a person's name given as one: "under my wife's name, Lena Hale" (not "called":
 # "a shop called Sunrise Electronics").
