@@ -8,7 +8,6 @@ assigned greedily, so two fields never share a span. Every value is a span of th
 
 from __future__ import annotations
 
-import bisect
 import functools
 import itertools
 import re
@@ -24,8 +23,9 @@ from audiohub.extraction.backends.local import cues as vocab
 from audiohub.extraction.backends.local import disfluency, names, numbers
 from audiohub.extraction.backends.local import nlp as spoken
 from audiohub.extraction.backends.local.candidates import Candidate, Kind, settled
+from audiohub.extraction.backends.local.sentences import Span, overlaps
+from audiohub.extraction.backends.local.text_fields import TextFields
 
-Span = tuple[int, int]
 Cue = tuple[int, int, float]
 
 # Spans cued for these belong to them even when the category lacks them: a date after "date of
@@ -48,10 +48,6 @@ def field_kind(spec: FieldSpec) -> Kind:
         if name.endswith(ends):
             return cast(Kind, kind)
     return "date" if "date" in name or name.endswith("_day") else "text"
-
-
-def _overlaps(a: Span, spans: list[Span]) -> bool:
-    return any(a[0] < e and s < a[1] for s, e in spans)
 
 
 class FieldExtractor:
@@ -99,14 +95,11 @@ class FieldExtractor:
         return values, evidence
 
 
-class _Run:
+class _Run(TextFields):
     """One transcript's parse, its candidates per kind, and the scoring over them."""
 
     def __init__(self, doc: Doc, text: str) -> None:
-        self.doc, self.text = doc, text
-        self.sents = [(s.start_char, s.end_char) for s in doc.sents]
-        self.starts = [s for s, _ in self.sents]
-        self.agent = vocab.agent_sentences([text[s:e] for s, e in self.sents])
+        super().__init__(doc, text)
         ents: dict[str, list[Span]] = {}
         for e in doc.ents:
             ents.setdefault(e.label_, []).append((e.start_char, e.end_char))
@@ -119,17 +112,17 @@ class _Run:
                              if self._sent(m.start()) in self.agent}
         money = spoken.money_spans(text, ents.get("MONEY", []))
         clock = [m.span() for m in spoken.TIME.finditer(text)]
-        ent_times = [t for t in ents.get("TIME", []) if not _overlaps(t, clock)]
+        ent_times = [t for t in ents.get("TIME", []) if not overlaps(t, clock)]
         address = [m.span() for m in spoken.ADDRESS.finditer(text)]
         dates = spoken.date_spans(text, ents.get("DATE", []) + ent_times, money + clock)
         ids = [Candidate(m.start(), m.end(), v) for m in spoken.NUMBER_RUN.finditer(text)
                if (v := spoken.number_value(m.group())) is not None]
         ids += [Candidate(m.start(), m.end(), v) for m in numbers.DOTTED_ID.finditer(text)
                 if (v := numbers.dotted_id(m)) is not None]
-        ids = [i for i in ids if not _overlaps((i.start, i.end), money + clock + address + dates)]
+        ids = [i for i in ids if not overlaps((i.start, i.end), money + clock + address + dates)]
         self.typed = typed = money + clock + address + [(i.start, i.end) for i in ids]
         # spaCy calls "9 9 3 1 2 7" a TIME: its times count only where no number run is.
-        ent_times = [t for t in ent_times if not _overlaps(t, typed + dates)]
+        ent_times = [t for t in ent_times if not overlaps(t, typed + dates)]
         self.cands: dict[Kind, list[Candidate]] = {
             "id": ids, "money": self._plain(money, value=self._money_value),
             # A month alone ("my move in May", "next month") says less than a day does: it is
@@ -139,10 +132,10 @@ class _Run:
             "time": self._plain(clock) + self._plain(ent_times, 0.6),
             "month": self._plain([m.span() for m in spoken.MONTH.finditer(text)]),
             "address": self._plain(address + [s for s in ents.get("FAC", [])
-                                              if not _overlaps(s, address)])
+                                              if not overlaps(s, address)])
             + self._plain([s for s in self._answers(vocab.ASKS_ADDRESS)
-                           if not _overlaps(s, address)], 0.8),
-            "person": self._persons([s for s in ents.get("PERSON", []) if not _overlaps(s, typed)]),
+                           if not overlaps(s, address)], 0.8),
+            "person": self._persons([s for s in ents.get("PERSON", []) if not overlaps(s, typed)]),
         }
         self.places = self._find_places(ents, typed)
 
@@ -153,11 +146,11 @@ class _Run:
         # spaCy calls "The Walgreens on Main Street" a WORK_OF_ART; "Dr. Alvarez" is no place.
         typed = typed + [(c.start, c.end) for c in self._titled(self.cands["person"], None)[0]]
         # An answer to "where?" is whole ("Boots on the High Street"); spaCy has only a part.
-        places = [("", s) for s in self._answered_places() if not _overlaps(s, typed)]
+        places = [("", s) for s in self._answered_places() if not overlaps(s, typed)]
         # A person's name said as one ("under my wife's name, Lena Hale") is no place, nor is a
         # spelling.
         places += [(lab, s) for lab in vocab.PLACE_ENTS for s in ents.get(lab, [])
-                   if not _overlaps(s, typed + [p for _, p in places])
+                   if not overlaps(s, typed + [p for _, p in places])
                    and not vocab.NAME_SAID.search(text, 0, s[0])
                    and not vocab.SPELLED.match(text, s[0], s[1])]
         runs: list[Span] = []
@@ -174,7 +167,7 @@ class _Run:
                     lambda t: t.is_alpha and not t.is_stop and not t.ent_type_, toks[1:]))
                 runs += [(name[0].idx, name[-1].idx + len(name[-1]))] if name else []
         for span in runs:
-            if not _overlaps(span, typed + [s for _, s in places]):
+            if not overlaps(span, typed + [s for _, s in places]):
                 places.append(("", span))
         # The agent's own name is no place ("Pharmacy line, this is Jo").
         return [(lab, (s, e)) for lab, (s, e) in places
@@ -244,24 +237,17 @@ class _Run:
             return self._currency + said
         return numbers.money_value(said)
 
-    def _sent(self, pos: int) -> int:
-        return bisect.bisect_right(self.starts, pos) - 1
-
     def _plain(self, spans: list[Span], quality: float = 1.0,
                value: Callable[[str], str] = str) -> list[Candidate]:
         return [Candidate(s, e, value(self.text[s:e]), quality * self._agent(s)) for s, e in spans]
 
-    def _agent(self, pos: int) -> float:
-        """Agents introduce themselves and their company; those spans are rarely the caller's."""
-        return 0.3 if self._sent(pos) in self.agent else 1.0
-
     def _persons(self, spans: list[Span]) -> list[Candidate]:
         for m in vocab.NAMED_AFTER.finditer(self.text):  # spaCy misses unusual names
             run = re.match(r"[A-Z][\w'-]+(?: [A-Z][\w'-]+){0,2}", self.text[m.end():])
-            if run and not _overlaps((m.end(), m.end() + run.end()), spans):
+            if run and not overlaps((m.end(), m.end() + run.end()), spans):
                 spans.append((m.end(), m.end() + run.end()))
         for span in names.answered(self.text, self.sents, lambda q: self._question(q[0])):
-            spans += [] if _overlaps(span, spans) else [span]
+            spans += [] if overlaps(span, spans) else [span]
         out = []
         for s, e in spans:
             e -= 2 if self.text[s:e].endswith("'s") else 0
@@ -384,144 +370,6 @@ class _Run:
         picked: dict[str, Candidate] = {}
         for score, _, name, c in sorted(pairs, key=lambda p: p[:2], reverse=True):
             taken = [(p.start, p.end) for p in picked.values()]
-            if score > 0 and name not in picked and not _overlaps((c.start, c.end), taken):
+            if score > 0 and name not in picked and not overlaps((c.start, c.end), taken):
                 picked[name] = c
         return picked
-
-    def best_text(self, f: FieldSpec) -> Candidate | None:
-        """The best cue-introduced clause or phrase for a free-text field."""
-        words = [w for w in f.name.split("_") if len(w) > 2 and w not in vocab.WEAK_WORDS]
-        cues = vocab.TEXT_CUES.get(f.name) or vocab.TextCues(lead="|".join(words))
-        # Examples in the description are keys too: "what happened (collision, theft ...)".
-        examples = [x.strip(" .") for e in re.findall(r"\(([^)]*)\)", f.description)
-                    for x in e.split(",")]
-        keys = "|".join([cues.keys] * bool(cues.keys) + [re.escape(x) for x in examples if x])
-        hits = [m.span() for m in re.finditer(rf"\b(?:{keys})(?!\w)", self.text, re.I)] \
-            if keys else []
-        found: list[tuple[float, int, Span]] = []
-        for weight, pat in ((1.0, cues.lead), (0.8, keys), (1.0, cues.before)):
-            for m in re.finditer(rf"\b(?:{pat})(?!\w)", self.text, re.I) if pat else ():
-                # A key inside a question is usually the agent asking ("lost or stolen?"),
-                # unless the field is the caller's question.
-                lo, hi = self._clause(*m.span())
-                if pat == keys and f.name not in ("question", "topic") \
-                        and self.text[lo:hi].endswith("?"):
-                    continue
-                span = self._after(m.end(), cues.nominal) if pat == cues.lead \
-                    else self._before(m.start()) if pat == cues.before \
-                    else self._around(m.span(), cues)
-                if span is None:
-                    continue
-                # A thing named by a generic phrase ("my blood pressure pills") gives way to
-                # its own name said elsewhere ("lisinopril"); a brand ("a TP-Link") is a name.
-                generic = cues.nominal and pat == cues.lead and hits and not _overlaps(span, hits) \
-                    and not self.text[span[0]].isupper()
-                # The agent's greeting names the company ("Quick Drive car rentals").
-                found.append((min(weight, 0.7 if generic else 1.0) * self._agent(m.start()),
-                              -span[0], span))
-        # The agent's question names the field and the next sentence answers it: "Which item
-        # is it? Wireless headphones." A question for a name or a number asks for another field.
-        # Not for the caller's own question: "I have a question about my policy, is my
-        # jewelry covered?" is the value, and what follows is the agent's reply.
-        for i, (s, e) in enumerate(self.sents[:-1] if f.name not in ("question", "topic") else []):
-            asked = self.text[s:e]
-            named = any(re.search(rf"\b{w}", asked, re.I) for w in words) or bool(
-                cues.asked and re.search(rf"\b(?:{cues.asked})\b", asked, re.I))
-            if self._question(s) and named and not vocab.ASKS_FOR_OTHER.search(asked):
-                lead = vocab.ANSWER_LEAD.match(self.text, *self.sents[i + 1])
-                span = self._after(lead.end() if lead else self.sents[i + 1][0], cues.nominal)
-                found += [(0.9, -span[0], span)] if span else []
-        if not found:
-            return None
-        weight, _, (s, e) = max(found)
-        if weight < 1.0 and cues.widen == "clause" and hits:
-            e = self._continued(e, hits)
-        return Candidate(s, e, self.text[s:e])
-
-    def _continued(self, end: int, hits: list[Span]) -> int:
-        """A reason told over two sentences ("I lost my card. I must have left it in a taxi.")
-        runs to the end of the next sentence's clause when that sentence has a key too."""
-        i = self._sent(end - 1) + 1
-        lo, hi = self.sents[i] if i < len(self.sents) else (end, end)
-        inside = [h for h in hits if lo <= h[0] < hi]
-        tidy = self._tidy(lo, self._clause(*inside[0])[1], False) \
-            if inside and not self._question(lo) else None
-        return tidy[1] if tidy else end
-
-    def _before(self, pos: int) -> Span | None:
-        """The noun phrase that ends where a `before` cue starts."""
-        chunk = next((c for c in self.doc.noun_chunks
-                      if c.end_char <= pos and not self.text[c.end_char:pos].strip()), None)
-        if chunk is None or chunk.root.pos_ in ("PRON", "PROPN") \
-                or chunk.root.lemma_.lower() in vocab.NOT_THING:
-            return None  # "which one I ordered", "the charge on my order"
-        return self._tidy(chunk.start_char, chunk.end_char, True)
-
-    def _question(self, pos: int) -> bool:
-        s, e = self.sents[self._sent(pos)]
-        said = self.text[s:e].strip()  # Whisper often drops the question mark
-        return said.endswith("?") or bool(vocab.ASKS.match(said))
-
-    def _clause(self, start: int, end: int) -> Span:
-        """The clause around [start, end): its sentence, cut at commas and conjunctions."""
-        lo, hi = self.sents[self._sent(start)]
-        for m in vocab.BOUNDARY.finditer(self.text, lo, hi):
-            if m.end() <= start:
-                lo = m.end()
-            elif m.start() >= end:
-                return lo, m.start()
-        return lo, hi
-
-    def _tidy(self, s: int, e: int, nominal: bool) -> Span | None:
-        """Strip edges (and a thing's determiners); cap at 20 words; None if nothing is left."""
-        lead = r"[\s,;:]*(?:(?:a|an|the|my|our|your|his|her|some)\s+)*" if nominal else r"[\s,;:]*"
-        m = re.match(lead, self.text[s:e], re.I)
-        s += m.end() if m else 0
-        words = list(re.finditer(r"\S+", self.text[s:e].rstrip(" .,?!;:")))
-        if nominal:  # "rental car reservation" is a rental car; "the wrong item" no thing
-            while len(words) > 1 and words[-1].group().lower() in vocab.GENERIC \
-                    and words[-2].group().lower() not in vocab.VAGUE:
-                words.pop()
-            if all(w.group().lower() in vocab.GENERIC | vocab.VAGUE for w in words):
-                return None
-        # A clause cut at a pause ends on no preposition: "this pain in my lower back for".
-        while len(words) > 1 and words[-1].group().lower() in vocab.DANGLING:
-            words.pop()
-        if not words:
-            return None
-        return s, s + words[min(len(words), 20) - 1].end()
-
-    def _after(self, pos: int, nominal: bool) -> Span | None:
-        """What follows a lead cue: the rest of its clause, or for a thing its noun phrase."""
-        if not nominal:
-            return self._tidy(pos, self._clause(pos, pos)[1], False)
-        toks = [t for t in self.doc if t.idx >= pos and self._sent(t.idx) == self._sent(pos)]
-        end = pos
-        prev = ""
-        for t, nxt in zip(toks, [*toks[1:], None], strict=True):
-            # "a set of six wine glasses" (Whisper: "a set on 6 wine glasses")
-            of = t.lower_ == "of" or (t.lower_ == "on" and prev in vocab.CONTAINERS)
-            # "a pair of walking boots": a thing's name may go on through "of" and an -ing word
-            joins = nxt is not None and (nxt.pos_ in vocab.NOMINAL_POS or (
-                of and nxt.tag_ == "VBG")) and (of or t.text == "-" or t.tag_ in ("VBG", "VBN"))
-            prev = t.lower_
-            if (t.ent_type_ in ("DATE", "TIME", "MONEY") and end > pos) or _overlaps(
-                    (t.idx, t.idx + len(t)), self.typed):
-                break  # "headphones last week", "order 8 2 4": a date or number is no thing
-            lead = t.tag_ in ("DT", "PRP$") and end == pos
-            if not (t.pos_ in vocab.NOMINAL_POS or joins or lead):
-                break
-            end = t.idx + len(t)
-        return self._tidy(pos, end, True) if end > pos else None
-
-    def _around(self, span: Span, cues: vocab.TextCues) -> Span | None:
-        """A key widened to its noun chunk ('water damage') or to its clause."""
-        if cues.widen == "chunk":
-            for chunk in self.doc.noun_chunks:
-                if chunk.start_char <= span[0] and span[1] <= chunk.end_char:
-                    if chunk.root.lemma_.lower() in vocab.NOT_THING:
-                        return None  # "phone number" is not a device
-                    return self._tidy(chunk.start_char, chunk.end_char, True)
-            if cues.nominal:
-                return self._tidy(*span, True)
-        return self._tidy(*self._clause(*span), False)
