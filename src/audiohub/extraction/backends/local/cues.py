@@ -82,7 +82,7 @@ ELLIPTIC = re.compile(r"\W*(?:and\s+)?(?:the|your)\s+(?:[\w-]+\s+){0,3}(?:addres
                       r"|date of birth|postcode|zip code)\W*$", re.I)
 # A question whose answer is an address, and the words an answer starts with.
 ASKS_ADDRESS = re.compile(r"\baddress\b", re.I)
-ANSWER_LEAD = re.compile(r"(?:(?:yes|yeah|sure|okay|um|uh|so|it's|it is|that's|that would be)"
+ANSWER_LEAD = re.compile(r"(?:(?:yes|yeah|sure|okay|so|it's|it is|that's|that would be)"
                          r"\b[\s,.]*)*", re.I)
 # A question asking for one of these is not the one a free-text field answers.
 ASKS_FOR_OTHER = re.compile(r"\b(?:name|number|when|date|how much|who|whose|spell)\b", re.I)
@@ -237,7 +237,7 @@ TEXT_CUES: dict[str, TextCues] = {
              r"|insulin|inhaler", widen="chunk",
         nominal=True),
     "device": TextCues(
-        lead=r"(?:I have|I'm using|I use|it's|it is)(?:,? (?:um|uh|er),?)? an?(?= [A-Z])",
+        lead=r"(?:I have|I'm using|I use|it's|it is) an?(?= [A-Z])",
         keys=r"router|modem|phone|iphone\w*|android|samsung|laptop|tablet|ipad|tv|cable box"
              r"|set-top box|hotspot|smartphone|landline", widen="chunk", nominal=True,
         asked=r"router|modem|phone|handset|model|box"),
