@@ -26,8 +26,8 @@ class CallScore(BaseModel):
     category_ok: bool
     fields_expected: int
     fields_found: int
-    # Expected values the transcript contains at all: the rest were misheard before any
-    # analysis, and no analyzer could return them.
+    # Expected values found whole in the transcript: the rest were misheard before any
+    # analysis, and no analyzer could return them whole.
     fields_heard: int
     missed: dict[str, str | None]
     evidence_errors: int
@@ -42,8 +42,8 @@ class EvalReport(BaseModel):
     domain_accuracy: float
     category_accuracy: float
     field_recall: float
-    # fields heard / fields expected: the field recall a perfect analyzer would reach on these
-    # transcripts, under the same matching.
+    # fields heard / fields expected: about the most any analyzer could recall from these
+    # transcripts (a returned part of a longer value can still count, so recall may pass it).
     fields_heard: float
     evidence_errors: int
 

@@ -69,8 +69,6 @@ TITLES = {"doctor": r"(?:Dr\.?|Doctor)", "physician": r"(?:Dr\.?|Doctor)"}
 # Right before a person's name given as one: "under my wife's name, Lena Hale" (not "called":
 # "a shop called Sunrise Electronics").
 NAME_SAID = re.compile(r"\bname\b(?:\s+is)?[\s,:]*$", re.I)
-# Letters spelled out ("K-A-H-A-L-E"), which spaCy sometimes tags as an organisation.
-SPELLED = re.compile(r"[A-Za-z](?:[.,]?[- ][A-Za-z]\b){2,}")
 # A sentence that asks, with or without Whisper's question mark: "May I have your full name."
 ASKS = re.compile(r"^(?:\W*(?:okay|ok|sure|so|and|thanks?|thank you|great|alright|all right|right"
                   r"|perfect)\b[\s,.]*)*(?:what|what's|which|who|whose|who's|when|where|how|can"

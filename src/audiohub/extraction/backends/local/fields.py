@@ -148,11 +148,11 @@ class _Run(TextFields):
         # An answer to "where?" is whole ("Boots on the High Street"); spaCy has only a part.
         places = [("", s) for s in self._answered_places() if not overlaps(s, typed)]
         # A person's name said as one ("under my wife's name, Lena Hale") is no place, nor is a
-        # spelling.
+        # spelling ("K-A-H-A-L-E", which spaCy sometimes tags as an organisation).
         places += [(lab, s) for lab in vocab.PLACE_ENTS for s in ents.get(lab, [])
                    if not overlaps(s, typed + [p for _, p in places])
                    and not vocab.NAME_SAID.search(text, 0, s[0])
-                   and not vocab.SPELLED.match(text, s[0], s[1])]
+                   and not names.SPELLED.match(text, s[0], s[1])]
         runs: list[Span] = []
         for t in doc:  # spaCy misses many shop names: take the proper nouns after "at"/"from"
             j = t.i + 2 if t.i + 1 < len(doc) and doc[t.i + 1].lower_ == "the" else t.i + 1

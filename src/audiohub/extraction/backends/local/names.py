@@ -13,7 +13,7 @@ from collections.abc import Callable
 Span = tuple[int, int]
 
 # Three or more single letters: "C-H-E-N", "C H E N", "C, H, E, N", "C. H. E. N."
-_SPELLED = re.compile(r"\b[A-Za-z](?:(?:\.?-|\.?,? )[A-Za-z]\b){2,}\.?")
+SPELLED = re.compile(r"\b[A-Za-z](?:(?:\.?-|\.?,? )[A-Za-z]\b){2,}\.?")
 # What may sit between a name and its spelling: "Chen, that's C-H-E-N", "Rossi. R-O-S-S-I",
 # or the agent asking for it: "Farhan Chowry. Could you spell the surname? C, H, A, U, D, ..."
 _BRIDGE = re.compile(r"[\s,.:;-]*(?:(?:that's|that is|it's|spelled|spelt|as in|last name"
@@ -32,8 +32,8 @@ ANSWER = re.compile(r"\s*(?:(?i:yes|yeah|sure|okay|it's|it is|that's|that would 
 
 
 # What may come between the question and the whole name: the surname alone, its spelling.
-_SHORT = re.compile(r"\s*(?:[A-Z][\w'-]*|[A-Za-z](?:[.,]?[- ][A-Za-z]\b)+)[\s.!,]*")
-_SPELLED_FIRST = re.compile(r"\s*[A-Za-z](?:[.,]?[- ][A-Za-z]\b){2,}[\s.!,]+")
+_SHORT = re.compile(rf"\s*(?:[A-Z][\w'-]*|{SPELLED.pattern})[\s.!,]*")
+_SPELLED_FIRST = re.compile(rf"\s*{SPELLED.pattern}[\s.!,]+")
 
 
 def spelled_name(text: str, start: int, end: int) -> tuple[int, str] | None:
@@ -49,7 +49,7 @@ def spelled_name(text: str, start: int, end: int) -> tuple[int, str] | None:
     """
     bridge = _BRIDGE.match(text, end)
     at = bridge.end() if bridge else end
-    m = _SPELLED.match(text, at)
+    m = SPELLED.match(text, at)
     if m is None:
         return None
     spelled = "".join(c for c in m.group() if c.isalpha())
