@@ -80,8 +80,8 @@ ELLIPTIC = re.compile(r"\W*(?:and\s+)?(?:the|your)\s+(?:[\w-]+\s+){0,3}(?:addres
                       r"|date of birth|postcode|zip code)\W*$", re.I)
 # A question whose answer is an address, and the words an answer starts with.
 ASKS_ADDRESS = re.compile(r"\baddress\b", re.I)
-ANSWER_LEAD = re.compile(r"(?:(?:yes|yeah|sure|okay|so|it's|it is|that's|that would be)"
-                         r"\b[\s,.]*)*", re.I)
+ANSWER_WORDS = r"yes|yeah|sure|okay|it's|it is|that's|that would be"
+ANSWER_LEAD = re.compile(rf"(?:(?:{ANSWER_WORDS}|so)\b[\s,.]*)*", re.I)
 # A question asking for one of these is not the one a free-text field answers.
 ASKS_FOR_OTHER = re.compile(r"\b(?:name|number|when|date|how much|who|whose|spell)\b", re.I)
 # A question for a date or a time, whatever the field is called.

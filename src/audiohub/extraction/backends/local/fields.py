@@ -71,11 +71,9 @@ class FieldExtractor:
         """
         text = transcript.text
         values: dict[str, str | None] = {f.name: None for f in spec.fields}
-        if not text.strip():
-            return values, {}
         # The rules read the call without its hesitations and stutters; spans map back.
         view = disfluency.clean(text)
-        if not view.text.strip():
+        if not view.text.strip():  # an empty call, or one of hesitations only
             return values, {}
         run = _Run(spoken.parse(self._nlp, view.text), view.text)
         picks = run.assign_typed([f for f in spec.fields if field_kind(f) != "text"])
@@ -155,9 +153,10 @@ class _Run(TextFields):
                    and not names.SPELLED.match(text, s[0], s[1])]
         runs: list[Span] = []
         for t in doc:  # spaCy misses many shop names: take the proper nouns after "at"/"from"
-            j = t.i + 2 if t.i + 1 < len(doc) and doc[t.i + 1].lower_ == "the" else t.i + 1
-            first = j
-            while t.lower_ in ("at", "from", "to") and j < len(doc) and doc[j].pos_ == "PROPN":
+            if t.lower_ not in ("at", "from", "to"):
+                continue
+            first = j = t.i + 2 if t.i + 1 < len(doc) and doc[t.i + 1].lower_ == "the" else t.i + 1
+            while j < len(doc) and doc[j].pos_ == "PROPN":
                 j += 1
             runs += [(doc[first:j].start_char, doc[first:j].end_char)] if j > first else []
         for m in spoken.MONEY.finditer(text):  # "85 dollars to stream plus": where it went

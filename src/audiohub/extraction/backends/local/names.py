@@ -10,6 +10,8 @@ import difflib
 import re
 from collections.abc import Callable
 
+from audiohub.extraction.backends.local import cues as vocab
+
 Span = tuple[int, int]
 
 # Three or more single letters: "C-H-E-N", "C H E N", "C, H, E, N", "C. H. E. N."
@@ -23,7 +25,7 @@ _SAME_WORD = 0.9
 # A whole sentence that is only a name, as answers to "May I have your name?" often are; spaCy
 # misses unusual names said on their own.
 _NOT_NAMES = r"(?:Yes|Yeah|Please|Thanks?|Sure|Okay|Sorry|Good|Great|Hello|Hi|Bye|Right|Perfect)"
-ANSWER = re.compile(r"\s*(?:(?i:yes|yeah|sure|okay|it's|it is|that's|that would be|this is)"
+ANSWER = re.compile(rf"\s*(?:(?i:{vocab.ANSWER_WORDS}|this is)"
                     rf"[\s,]+)*(?!{_NOT_NAMES}\b)([A-Z][a-z][\w'-]*(?: [A-Z][a-z][\w'-]*){{1,2}})"
                     # and its spelling, which Whisper may write as one word: "at SKOWLSKI"
                     r"(?:[\s,]+(?:(?i:at|that's|that is|spelled)[\s,]+)?"
