@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hmac
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 
 from anyio import to_thread
@@ -31,14 +31,18 @@ ErrorPage = Callable[[Request, int, str, str], Response]
 
 def new_app(
     settings: Settings, title: str, description: str, lifespan: Lifespan, *,
-    body_limit: int | None = None,
+    body_limit: int | None = None, docs: bool = True,
 ) -> FastAPI:
     """A FastAPI app with the hub's error handlers and an early refusal of oversized bodies.
 
     Args:
         body_limit: largest request body accepted, in bytes; MAX_UPLOAD_MB when None.
+        docs: FastAPI's own /docs, /redoc and /openapi.json; the gateway serves its own,
+            behind a sign-in.
     """
-    app = FastAPI(title=title, version=__version__, description=description, lifespan=lifespan)
+    app = FastAPI(title=title, version=__version__, description=description, lifespan=lifespan,
+                  docs_url="/docs" if docs else None, redoc_url="/redoc" if docs else None,
+                  openapi_url="/openapi.json" if docs else None)
     app.state.settings = settings
     install_error_handlers(app)
     limit = (body_limit or settings.max_upload_bytes) + _MULTIPART_SLACK
@@ -55,16 +59,25 @@ def new_app(
     return app
 
 
-def respond(request: Request, status: int, error: str, detail: object) -> Response:
+def respond(request: Request, status: int, error: str, detail: object,
+            headers: Mapping[str, str] | None = None) -> Response:
     """An error as JSON, or as a page for the dashboard's paths (/ui/)."""
     page: ErrorPage | None = getattr(request.app.state, "error_page", None)
-    if page is not None and request.url.path.startswith("/ui/"):
-        return page(request, status, error, str(detail))
-    return error_response(status, error, detail)
+    # A person's browser asking for a page while signed out is sent to the sign-in page.
+    wants_page = request.url.path.startswith("/ui/") or (
+        status == 401 and "text/html" in request.headers.get("accept", "")
+        and not request.url.path.startswith("/api/"))
+    if page is not None and wants_page:
+        response = page(request, status, error, str(detail))
+        response.headers.update(headers or {})
+        return response
+    return error_response(status, error, detail, headers)
 
 
-def error_response(status: int, error: str, detail: object) -> JSONResponse:
-    return JSONResponse(status_code=status, content={"error": error, "detail": detail})
+def error_response(status: int, error: str, detail: object,
+                   headers: Mapping[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(status_code=status, content={"error": error, "detail": detail},
+                        headers=dict(headers or {}))
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -73,7 +86,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(AudioHubError)
     async def _hub_error(request: Request, exc: AudioHubError) -> Response:
-        return respond(request, exc.status_code, exc.error, exc.detail)
+        return respond(request, exc.status_code, exc.error, exc.detail, exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:

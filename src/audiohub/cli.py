@@ -69,7 +69,15 @@ def serve(
     if stage in (Stage.all, Stage.gateway):
         from audiohub.gateway.app import create_app
 
-        uvicorn.run(create_app(settings), host=host, port=port or settings.port)
+        if not settings.auth.enabled and host not in _LOOPBACK:
+            console.print(f"[red]refusing to serve with AUTH=off on {host}:[/red] anyone who "
+                          "can reach it could read every call. Bind to 127.0.0.1, or turn AUTH "
+                          "on (the default) and make an admin with `audiohub users create`.")
+            raise typer.Exit(2)
+        port = port or settings.port
+        # The setup link the first start prints names the address it is served on.
+        settings = settings.model_copy(update={"host": host, "port": port})
+        uvicorn.run(create_app(settings), host=host, port=port)
         return
     if host not in _LOOPBACK and settings.services.token is None:
         console.print(f"[red]refusing to serve the {stage.value} stage on {host} without "

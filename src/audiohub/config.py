@@ -144,6 +144,47 @@ class CelerySettings(BaseSettings):
     handoff_seconds: float = Field(default=300, ge=0, validation_alias="CELERY_HANDOFF_SECONDS")
 
 
+RoleName = Literal["admin", "analyst", "uploader", "viewer"]
+
+
+class AuthSettings(BaseSettings):
+    """Who may call the gateway and the dashboard (AUTH, AUTH_*), how hard, and for how long
+    calls are kept (RETENTION_DAYS, AUDIO_RETENTION_DAYS)."""
+
+    model_config = SettingsConfigDict(**_ENV)
+
+    # "off" only for a hub bound to loopback: `audiohub serve` refuses it on any other address.
+    mode: Literal["on", "off"] = Field(default="on", validation_alias="AUTH")
+    # Secure on the session cookie even over plain http (behind a TLS-terminating proxy); also
+    # turns on HSTS.
+    cookie_secure: bool = Field(default=False, validation_alias="AUTH_COOKIE_SECURE")
+    session_hours: float = Field(default=12, gt=0, le=24 * 30,
+                                 validation_alias="AUTH_SESSION_HOURS")
+    # Single sign-on through a proxy (oauth2-proxy, Authelia): the header naming the user,
+    # believed only from these addresses, and the role its users get unless they have one here.
+    proxy_header: str | None = Field(default=None, validation_alias="AUTH_PROXY_HEADER")
+    proxy_trusted: str = Field(default="", validation_alias="AUTH_PROXY_TRUSTED")
+    proxy_default_role: RoleName = Field(default="viewer",
+                                         validation_alias="AUTH_PROXY_DEFAULT_ROLE")
+    # Attempts per client and window (the `limits` library's notation, e.g. "10/minute").
+    login_rate: str = Field(default="10/minute", validation_alias="RATE_LIMIT_LOGIN")
+    upload_rate: str = Field(default="120/minute", validation_alias="RATE_LIMIT_UPLOADS")
+    # Where the counters live: memory:// (one process) or redis://host:6379/1 (shared).
+    rate_limit_storage: str = Field(default="memory://", validation_alias="RATE_LIMIT_STORAGE")
+    retention_days: int | None = Field(default=None, ge=1, validation_alias="RETENTION_DAYS")
+    audio_retention_days: int | None = Field(default=None, ge=1,
+                                             validation_alias="AUDIO_RETENTION_DAYS")
+
+    @field_validator("proxy_header", "retention_days", "audio_retention_days", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @property
+    def enabled(self) -> bool:
+        return self.mode == "on"
+
+
 StageName = Literal["transcription", "prompt", "extraction", "persistence"]
 STAGES: tuple[StageName, ...] = ("transcription", "prompt", "extraction", "persistence")
 
@@ -201,9 +242,9 @@ class Settings(BaseSettings):
     )
     max_upload_mb: float = Field(default=200, gt=0, validation_alias="MAX_UPLOAD_MB")
     # The names the gateway answers to (Host header), comma-separated; "*" for any, "*.x.org"
-    # for a domain's hosts. The gateway and dashboard have no login of their own: a page on
-    # another site that re-points its own name at 127.0.0.1 (DNS rebinding) would otherwise be
-    # able to read every call. Add the name users reach it by (a proxy's, a LAN address).
+    # for a domain's hosts. Not access control (AUTH is): it keeps a page on another site that
+    # re-points its own name at 127.0.0.1 (DNS rebinding) from talking to a hub with AUTH=off.
+    # Add the name users reach it by (a proxy's, a LAN address).
     allowed_hosts: str = Field(default="localhost,127.0.0.1,::1",
                                validation_alias="ALLOWED_HOSTS")
     service_timeout: float = Field(default=30, gt=0, validation_alias="SERVICE_TIMEOUT")
@@ -223,6 +264,7 @@ class Settings(BaseSettings):
     services: ServiceSettings = Field(default_factory=ServiceSettings)
     jobs: JobSettings = Field(default_factory=JobSettings)
     celery: CelerySettings = Field(default_factory=CelerySettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
 
     @model_validator(mode="after")
     def _supabase_needs_a_connection_string(self) -> Settings:

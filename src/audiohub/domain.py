@@ -276,6 +276,8 @@ class CallRecord(BaseModel):
     # The job that analysed it, and the backends that did (see Pipeline.signature).
     job_id: str | None = None
     pipeline: str | None = None
+    # The user or key that submitted it (see audiohub.access).
+    submitted_by: str | None = None
 
 
 class DatabaseStatus(BaseModel):
@@ -296,10 +298,15 @@ class CallResult(BaseModel):
     database: DatabaseStatus
     token_usage: TokenUsage
     segments: list[Segment] = Field(default_factory=list)
+    # Who submitted it, and whether AUDIO_RETENTION_DAYS removed its recording: for the access
+    # check and the call page, not part of the seed's JSON.
+    submitted_by: str | None = None
+    audio_removed: bool = False
 
     def output(self, segments: bool = False) -> dict[str, Any]:
         """The JSON the API returns: the seed's keys plus `evidence`, `segments` if asked for."""
-        return self.model_dump(mode="json", exclude=None if segments else {"segments"})
+        hidden = {"submitted_by", "audio_removed"} | (set() if segments else {"segments"})
+        return self.model_dump(mode="json", exclude=hidden)
 
 
 class CallSummary(BaseModel):
@@ -335,6 +342,8 @@ class CallFilter(BaseModel):
     since: date | None = None
     until: date | None = None
     q: str | None = Field(default=None, max_length=200)
+    # Only the calls this user or key submitted (forced for a role that reads only its own).
+    submitted_by: str | None = Field(default=None, max_length=200)
     sort: SortColumn = "created_at"
     order: Literal["asc", "desc"] = "desc"
     limit: int = Field(default=50, ge=1, le=500)

@@ -17,6 +17,11 @@ class AudioHubError(Exception):
         super().__init__(detail)
         self.detail = detail
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the answer carries (Retry-After, WWW-Authenticate)."""
+        return {}
+
 
 class InvalidInputError(AudioHubError):
     """The request itself is wrong: the caller must change it."""
@@ -80,10 +85,29 @@ class StorageError(AudioHubError):
 
 
 class UnauthorizedError(AudioHubError):
-    """A stage service was called without the right X-Service-Token."""
+    """The caller is not known: no key, session or service token, or a wrong one."""
 
     status_code = 401
     error = "unauthorized"
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": 'Bearer realm="audiohub"'}
+
+
+class RateLimitedError(AudioHubError):
+    """Too many requests of one kind from one caller; try again after `retry_after` seconds."""
+
+    status_code = 429
+    error = "rate_limited"
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
 
 
 class ConflictError(AudioHubError):
@@ -94,7 +118,8 @@ class ConflictError(AudioHubError):
 
 
 class ForbiddenError(AudioHubError):
-    """A request the hub refuses whoever sends it: a form posted from another site."""
+    """The caller may not do this: their role lacks the permission, or a form was posted from
+    another site or without its CSRF token."""
 
     status_code = 403
     error = "forbidden"

@@ -3,6 +3,7 @@ unless its `*_SERVICE_URL` is set; `audiohub serve all` is the gateway with none
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from urllib.parse import urlsplit
@@ -10,6 +11,9 @@ from urllib.parse import urlsplit
 from anyio import to_thread
 from fastapi import FastAPI, Request
 
+from audiohub.access.endpoints import router as access_router
+from audiohub.access.ratelimit import RateLimits
+from audiohub.access.service import AccessService, load_secret
 from audiohub.api import new_app, respond
 from audiohub.config import Settings
 from audiohub.gateway.endpoints import router
@@ -19,6 +23,8 @@ from audiohub.jobs.endpoints import router as jobs_router
 from audiohub.jobs.inprocess import InProcessQueue
 from audiohub.jobs.service import JobService, jobs_available
 from audiohub.web.endpoints import install_ui
+
+log = logging.getLogger("audiohub")
 
 
 def host_allowed(host: str, allowed: list[str]) -> bool:
@@ -37,6 +43,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         hub = await to_thread.run_sync(build_hub, settings)
         queue: InProcessQueue | CeleryQueue | None = None
         try:
+            # Accounts, keys and the audit trail live in this process's database: DATABASE_URL
+            # (shared by every gateway that uses it) or the data dir's SQLite file.
+            access = AccessService(hub.parts.db, settings.auth, settings.data_dir)
+            app.state.access = access
+            app.state.csrf_secret = load_secret(settings.data_dir / "csrf-secret")
+            if settings.auth.enabled and (token := await to_thread.run_sync(access.setup_token)):
+                log.warning("No admin yet. Make the first one at http://%s:%s/ui/setup?token=%s "
+                            "(the link works once), or run `audiohub users create --role admin`",
+                            settings.host, settings.port, token)
             await to_thread.run_sync(hub.load_models)
             app.state.hub = hub
             if jobs_available(hub):
@@ -59,7 +74,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await hub.aclose()
 
     app = new_app(settings, "Audio Magic Hub",
-                  "Self-hosted call intelligence: the seed's API, offline by default.", lifespan)
+                  "Self-hosted call intelligence: the seed's API, offline by default. Send an "
+                  "API key as `Authorization: Bearer KEY` or `X-API-Key: KEY`.", lifespan,
+                  docs=False)
+    # Built now, so a wrong RATE_LIMIT_* setting stops the start with its own message.
+    app.state.rate_limits = RateLimits(settings.auth)
     allowed = [h.strip().lower() for h in settings.allowed_hosts.split(",") if h.strip()]
 
     @app.middleware("http")
@@ -74,5 +93,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(router)
     app.include_router(jobs_router)
+    app.include_router(access_router)
     install_ui(app)
     return app

@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Path, Query, Request, UploadFile
+from anyio import to_thread
+from fastapi import APIRouter, Depends, File, Path, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from audiohub import __version__
+from audiohub.access.guard import Reader, access_of, address_of, principal_of, requires
+from audiohub.access.permissions import Permission, Principal
+from audiohub.access.schemas import AuditAction
 from audiohub.domain import MAX_ID, CallFilter, CallPage, CallResult, Stats
-from audiohub.errors import MissingFileError
+from audiohub.errors import MissingFileError, NotFoundError
 from audiohub.gateway.hub import Hub
 from audiohub.gateway.uploads import stage_upload
 
 router = APIRouter()
+
+CallId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 SegmentsFlag = Annotated[
@@ -29,7 +36,25 @@ def hub_of(request: Request) -> Hub:
     return hub
 
 
-@router.get("/", response_model=None)
+async def readable_call(request: Request, principal: Principal, call_id: int) -> CallResult:
+    """The stored call, if this principal may read it: a role that reads only its own calls
+    gets "not found" for anyone else's, as if it did not exist."""
+    result = await hub_of(request).stages.persistence.get(call_id)
+    owner = principal.owner_scope
+    if owner is not None and result.submitted_by != owner:
+        raise NotFoundError(f"no call with id {call_id}")
+    return result
+
+
+async def audit(request: Request, principal: Principal, action: AuditAction, *,
+                call_id: int | None = None, detail: str = "") -> None:
+    """One row of the audit trail for this request."""
+    await to_thread.run_sync(lambda: access_of(request).audit(
+        principal.subject, action, call_id=call_id, detail=detail,
+        address=address_of(request)))
+
+
+@router.get("/", response_model=None, dependencies=[Depends(requires(Permission.SIGNED_IN))])
 async def root(request: Request) -> dict[str, Any] | RedirectResponse:
     """The seed's root endpoint: what this is and where to go next. A browser (it asks for
     HTML) is sent to the dashboard instead; API clients keep the seed's JSON."""
@@ -49,9 +74,10 @@ async def root(request: Request) -> dict[str, Any] | RedirectResponse:
     }
 
 
-@router.get("/health")
+@router.get("/health", dependencies=[Depends(requires(Permission.PUBLIC))])
 async def health(request: Request) -> dict[str, Any]:
-    """Status of every component; `status` is "healthy" only when all of them answer."""
+    """Status of every component; `status` is "healthy" only when all of them answer. Without
+    a key (or a role with health:detail) only `status`: the details name hosts and versions."""
     stages = hub_of(request).stages
     checks = {
         "transcription": stages.transcription.health,
@@ -70,12 +96,16 @@ async def health(request: Request) -> dict[str, Any]:
     results = await asyncio.gather(*(probe(check) for check in checks.values()))
     services = dict(zip(checks, results, strict=True))
     ok = all(s["status"] == "healthy" for s in services.values())
-    return {"status": "healthy" if ok else "degraded", "services": services}
+    status = "healthy" if ok else "degraded"
+    if not (await principal_of(request)).can(Permission.HEALTH_DETAIL):
+        return {"status": status}
+    return {"status": status, "services": services}
 
 
 @router.post("/api/transcribe/", response_model=None, responses={200: {"model": CallResult}})
 async def transcribe(
     request: Request,
+    principal: Annotated[Principal, Depends(requires(Permission.CALLS_UPLOAD, limit="upload"))],
     file: Annotated[UploadFile | None, File()] = None,
     segments: SegmentsFlag = False,
 ) -> JSONResponse:
@@ -86,6 +116,7 @@ async def transcribe(
     hub = hub_of(request)
     s = hub.settings
     staged = await stage_upload(file.file, file.filename, s.data_dir / "tmp", s.max_upload_bytes)
+    staged = replace(staged, submitted_by=principal.subject)
     try:
         return JSONResponse((await hub.pipeline.process(staged)).output(segments))
     finally:
@@ -94,29 +125,42 @@ async def transcribe(
 
 @router.get("/api/calls/{call_id}", response_model=None, responses={200: {"model": CallResult}})
 async def get_call(
-    request: Request, call_id: Annotated[int, Path(ge=1, le=MAX_ID)], segments: SegmentsFlag = False
+    request: Request, principal: Reader, call_id: CallId, segments: SegmentsFlag = False
 ) -> JSONResponse:
     """A stored call, exactly as POST /api/transcribe/ returned it."""
-    return JSONResponse((await hub_of(request).stages.persistence.get(call_id)).output(segments))
+    result = await readable_call(request, principal, call_id)
+    await audit(request, principal, AuditAction.CALL_VIEWED, call_id=call_id)
+    return JSONResponse(result.output(segments))
 
 
 @router.get("/api/calls/{call_id}/audio", response_class=Response,
             responses={200: {"content": {"audio/*": {}}}, 206: {"description": "A byte range"},
                        416: {"description": "The range is beyond the end of the recording"}})
-async def call_audio(request: Request, call_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> Response:
+async def call_audio(request: Request, principal: Reader, call_id: CallId) -> Response:
     """The call's recording, for a player: send `Range: bytes=...` to get 206 with those bytes."""
-    return await hub_of(request).stages.persistence.audio(call_id, request.headers.get("range"))
+    if principal.owner_scope is not None:
+        await readable_call(request, principal, call_id)
+    response = await hub_of(request).stages.persistence.audio(
+        call_id, request.headers.get("range"))
+    # A player asks for many ranges of one recording: the first request of a play is the row.
+    if (request.headers.get("range") or "bytes=0-").startswith("bytes=0-"):
+        await audit(request, principal, AuditAction.AUDIO_PLAYED, call_id=call_id)
+    return response
 
 
 @router.get("/api/calls", response_model=CallPage)
-async def list_calls(request: Request, f: Annotated[CallFilter, Query()]) -> CallPage:
+async def list_calls(request: Request, principal: Reader,
+                     f: Annotated[CallFilter, Query()]) -> CallPage:
     """Stored calls, newest first by default: filter by review flag, domain, category, UTC days
     (`since`, `until`, both included) and words of the transcript (`q`); `sort` by any column,
     `order` asc or desc. `needs_review=true` lists the ones a person should check."""
+    if principal.owner_scope is not None:
+        f = f.model_copy(update={"submitted_by": principal.owner_scope})
     return await hub_of(request).stages.persistence.page(f)
 
 
-@router.get("/api/stats", response_model=Stats)
+@router.get("/api/stats", response_model=Stats,
+            dependencies=[Depends(requires(Permission.CALLS_READ))])
 async def stats(request: Request) -> Stats:
     """Totals by domain and category, average duration and sentiment."""
     return await hub_of(request).stages.persistence.stats()

@@ -26,6 +26,8 @@ class StagedAudio:
     filename: str
     # Set when a job runs the pipeline: stored with the call, so a redelivery finds it.
     job_id: str | None = None
+    # The user or key that sent it (see audiohub.access), stored with the call.
+    submitted_by: str | None = None
 
 
 Progress = Callable[[str], Awaitable[None]]
@@ -70,7 +72,7 @@ class Pipeline:
             filename=audio.filename, audio_sha256=audio.sha256, audio_format=stage1.audio_format,
             transcript=stage1.transcript, classification=c, extraction=extraction,
             token_usage=usage, prompt_version=spec.version, job_id=audio.job_id,
-            pipeline=self.signature,
+            pipeline=self.signature, submitted_by=audio.submitted_by,
         )
         if progress:
             await progress("saving")

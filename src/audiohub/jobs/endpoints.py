@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from anyio import to_thread
-from fastapi import APIRouter, File, Form, Header, Path, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Header, Path, Query, Request, UploadFile
 from fastapi.responses import JSONResponse
 
+from audiohub.access.guard import Reader, requires
+from audiohub.access.permissions import Permission, Principal
 from audiohub.errors import ConfigurationError, MissingFileError
 from audiohub.jobs.schemas import Job, JobAccepted, JobPage, JobStatus
 from audiohub.jobs.service import JOBS_NEED_DATABASE, JobService
@@ -26,6 +28,7 @@ def job_service(request: Request) -> JobService:
 @router.post("", status_code=202, response_model=JobAccepted)
 async def submit(
     request: Request,
+    principal: Annotated[Principal, Depends(requires(Permission.CALLS_UPLOAD, limit="upload"))],
     file: Annotated[UploadFile | None, File()] = None,
     webhook_url: Annotated[str | None, Form(max_length=2000)] = None,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
@@ -39,21 +42,23 @@ async def submit(
     if file is None:
         raise MissingFileError("send the recording as multipart form field 'file'")
     accepted = await to_thread.run_sync(
-        job_service(request).submit, file.file, file.filename, webhook_url, idempotency_key, force)
+        job_service(request).submit, file.file, file.filename, webhook_url, idempotency_key, force,
+        principal.subject)
     return JSONResponse(accepted.model_dump(), status_code=202)
 
 
 @router.get("/{job_id}", response_model=Job)
-async def get_job(request: Request,
+async def get_job(request: Request, principal: Reader,
                   job_id: Annotated[str, Path(min_length=1, max_length=32)]) -> Job:
     """Status, progress, timings, error, webhook attempts; the seed's output JSON once done."""
-    return await to_thread.run_sync(job_service(request).get, job_id)
+    return await to_thread.run_sync(job_service(request).get, job_id, principal.owner_scope)
 
 
 @router.get("", response_model=JobPage)
 async def list_jobs(
-    request: Request, status: JobStatus | None = None,
+    request: Request, principal: Reader, status: JobStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Annotated[int, Query(ge=0)] = 0,
 ) -> JobPage:
     """Jobs, newest first, optionally of one status."""
-    return await to_thread.run_sync(job_service(request).page, status, limit, offset)
+    return await to_thread.run_sync(job_service(request).page, status, limit, offset,
+                                    principal.owner_scope)

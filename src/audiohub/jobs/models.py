@@ -24,6 +24,8 @@ class JobRow(Base):
     audio_sha256: Mapped[str] = mapped_column(String(64), index=True)
     # The accepted recording, kept until the job ends (the persistence stage stores its own copy).
     spool_path: Mapped[str] = mapped_column(String(1024))
+    # The user or key that submitted it (an `uploader` reads only its own jobs).
+    submitted_by: Mapped[str | None] = mapped_column(String(200), nullable=True, index=True)
     webhook_url: Mapped[str | None] = mapped_column(String(2000), nullable=True)
     idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True, unique=True)
     force: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -42,8 +42,11 @@ class JobRepository:
         return list(self.session.scalars(
             select(JobRow.id).where(JobRow.status.in_(statuses)).order_by(JobRow.created_at)))
 
-    def page(self, status: str | None, limit: int, offset: int) -> tuple[int, list[JobRow]]:
+    def page(self, status: str | None, limit: int, offset: int,
+             owner: str | None = None) -> tuple[int, list[JobRow]]:
         where = [JobRow.status == status] if status else []
+        if owner is not None:
+            where.append(JobRow.submitted_by == owner)
         total = self.session.scalar(select(func.count()).select_from(JobRow).where(*where)) or 0
         rows = self.session.scalars(select(JobRow).where(*where)
                                     .order_by(JobRow.created_at.desc()).limit(limit)

@@ -57,7 +57,8 @@ class JobService:
     # --- accepting --------------------------------------------------------------------------
 
     def submit(self, source: BinaryIO, filename: str | None, webhook_url: str | None = None,
-               idempotency_key: str | None = None, force: bool = False) -> JobAccepted:
+               idempotency_key: str | None = None, force: bool = False,
+               submitted_by: str | None = None) -> JobAccepted:
         """Store the recording and the job, then queue it. The same Idempotency-Key returns the
         job it first made, whatever is sent with it."""
         if webhook_url:
@@ -72,6 +73,7 @@ class JobService:
         row = JobRow(id=job_id, status="queued", filename=staged.filename,
                      audio_sha256=staged.sha256, spool_path=str(spool), webhook_url=webhook_url,
                      idempotency_key=idempotency_key, force=force, timings={},
+                     submitted_by=submitted_by,
                      webhook_attempts=[])
         try:
             with self.db.session() as session:
@@ -114,10 +116,11 @@ class JobService:
 
     # --- reading ----------------------------------------------------------------------------
 
-    def get(self, job_id: str) -> Job:
+    def get(self, job_id: str, owner: str | None = None) -> Job:
+        """A job; with `owner`, only if that user or key submitted it (else not found)."""
         with self.db.session() as session:
             row = JobRepository(session).get(job_id)
-            if row is None:
+            if row is None or (owner is not None and row.submitted_by != owner):
                 raise NotFoundError(f"no job with id {job_id}")
             job = to_job(row)
         if job.status == "done" and job.call_id is not None:
@@ -132,9 +135,10 @@ class JobService:
                 raise NotFoundError(f"no job with id {job_id}")
             return row.status
 
-    def page(self, status: str | None, limit: int, offset: int) -> JobPage:
+    def page(self, status: str | None, limit: int, offset: int,
+             owner: str | None = None) -> JobPage:
         with self.db.session() as session:
-            total, rows = JobRepository(session).page(status, limit, offset)
+            total, rows = JobRepository(session).page(status, limit, offset, owner)
             return JobPage(total=total, items=[to_job(r) for r in rows])
 
     # --- running ----------------------------------------------------------------------------
@@ -179,7 +183,8 @@ class JobService:
                 return None
             return _OpenJob(
                 staged=StagedAudio(path=Path(row.spool_path), sha256=row.audio_sha256,
-                                   filename=row.filename, job_id=row.id),
+                                   filename=row.filename, job_id=row.id,
+                                   submitted_by=row.submitted_by),
                 force=row.force, timings=dict(row.timings or {}),
                 transcribed=(TranscriptionResult.model_validate(row.transcription)
                              if row.transcription else None))

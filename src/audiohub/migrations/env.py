@@ -5,7 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-from audiohub.jobs import models as _jobs  # noqa: F401  (registers the tables)
+from audiohub.access import models as _access  # noqa: F401  (registers the tables)
+from audiohub.jobs import models as _jobs  # noqa: F401
 from audiohub.persistence import models as _calls  # noqa: F401
 from audiohub.persistence.db import Base
 from audiohub.prompts import models as _prompts  # noqa: F401

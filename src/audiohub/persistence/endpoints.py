@@ -58,9 +58,11 @@ async def save(
 async def get_call(
     request: Request, call_id: Annotated[int, Path(ge=1, le=MAX_ID)], segments: bool = False
 ) -> JSONResponse:
-    """A stored call, as the gateway returned it."""
+    """A stored call, as the gateway returned it, with who submitted it (`submitted_by`) and
+    whether retention removed its recording (`audio_removed`), for the gateway's checks."""
     result = await to_thread.run_sync(_store(request).get, call_id)
-    return JSONResponse(result.output(segments))
+    return JSONResponse({**result.output(segments), "submitted_by": result.submitted_by,
+                         "audio_removed": result.audio_removed})
 
 
 @router.get("/calls", response_model=CallPage)

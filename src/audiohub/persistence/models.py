@@ -42,6 +42,11 @@ class CallRow(Base):
     job_id: Mapped[str | None] = mapped_column(String(32), nullable=True, unique=True,
                                                index=True)
     pipeline: Mapped[str | None] = mapped_column(String(200), nullable=True, index=True)
+    # The user or key that submitted it (an `uploader` reads only its own calls).
+    submitted_by: Mapped[str | None] = mapped_column(String(200), nullable=True, index=True)
+    # When AUDIO_RETENTION_DAYS removed the recording (the analysis is kept).
+    audio_removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
+                                                              nullable=True)
 
     domain_specific: Mapped[DomainSpecificRow] = relationship(
         back_populates="call", uselist=False, cascade="all, delete-orphan"

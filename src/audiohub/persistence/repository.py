@@ -107,6 +107,7 @@ class CallRepository:
             call_outcome=x.general_metrics.call_outcome,
             job_id=record.job_id,
             pipeline=record.pipeline,
+            submitted_by=record.submitted_by,
         )
         row.domain_specific = DomainSpecificRow(
             domain=c.domain,
@@ -134,6 +135,8 @@ class CallRepository:
             database=DatabaseStatus(success=True, call_id=row.id),
             token_usage=TokenUsage(**row.token_usage),
             segments=[Segment(**s) for s in row.segments],
+            submitted_by=row.submitted_by,
+            audio_removed=row.audio_removed_at is not None,
         )
 
     def page(self, f: CallFilter) -> CallPage:
@@ -172,6 +175,8 @@ class CallRepository:
             conditions.append(CallRow.domain == f.domain)
         if f.category is not None:
             conditions.append(CallRow.category == f.category)
+        if f.submitted_by is not None:
+            conditions.append(CallRow.submitted_by == f.submitted_by)
         if f.since is not None:
             conditions.append(CallRow.created_at >= _utc_midnight(f.since))
         if f.until is not None and f.until < date.max:

@@ -7,12 +7,13 @@ process and in front of the five services alike.
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path as FsPath
 from typing import Annotated, Any, Literal
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from anyio import to_thread
-from fastapi import APIRouter, FastAPI, Form, Path, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -20,16 +21,19 @@ from pydantic import StringConstraints, ValidationError
 from starlette.datastructures import UploadFile as StarletteUpload
 
 from audiohub import __version__
+from audiohub.access.endpoints import login_url
+from audiohub.access.guard import Reader, requires
+from audiohub.access.permissions import Permission, Principal
+from audiohub.access.schemas import AuditAction
 from audiohub.domain import MAX_ID, CallFilter, CallPage, CategorySpec
 from audiohub.errors import (
     AudioHubError,
     ConflictError,
-    ForbiddenError,
     InvalidInputError,
     NotFoundError,
     describe_invalid,
 )
-from audiohub.gateway.endpoints import hub_of
+from audiohub.gateway.endpoints import audit, hub_of, readable_call
 from audiohub.jobs.endpoints import job_service
 from audiohub.jobs.schemas import Job
 from audiohub.jobs.service import JOBS_NEED_DATABASE
@@ -41,11 +45,12 @@ PAGE_SIZE = 25
 MAX_FILES = 50  # recordings one upload form may carry (each becomes a job)
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
+_SIGN_IN_PAGES = frozenset({"/ui/login", "/ui/setup"})
 
 
 def install_ui(app: FastAPI) -> None:
     """Mount the dashboard on the gateway: its pages, its static files, its error page."""
-    templates = Jinja2Templates(directory=HERE / "templates")
+    templates = Jinja2Templates(directory=HERE / "templates", context_processors=[_signed_in])
     templates.env.filters.update(clock=views.clock, when=views.when, pct=views.pct,
                                  signed=views.signed)
     templates.env.globals.update(version=__version__)
@@ -55,38 +60,36 @@ def install_ui(app: FastAPI) -> None:
     app.include_router(router)
 
 
+def _signed_in(request: Request) -> dict[str, Any]:
+    """What every page knows of its reader: who they are (the header shows them, and hides
+    what their role may not use) and the CSRF token its forms carry."""
+    principal: Principal | None = getattr(request.state, "principal", None)
+    return {"principal": principal, "csrf": principal.csrf if principal else None,
+            "can": (lambda p: principal is not None and principal.can(Permission(p)))}
+
+
 def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
     templates: Jinja2Templates = request.app.state.templates
     return templates.TemplateResponse(request, name, context, status_code=status)
 
 
 def error_page(request: Request, status: int, error: str, detail: str) -> Response:
+    if status == 401 and request.method == "GET" and request.url.path not in _SIGN_IN_PAGES:
+        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(login_url(here), status_code=303)
     return render(request, "error.html", status, code=status, error=error, detail=detail)
-
-
-def _same_origin(request: Request) -> None:
-    """Forms that change things must come from these pages. Browsers say where a request comes
-    from: `Sec-Fetch-Site`, and the page's origin in `Origin` (or `Referer`) on every POST; a
-    form on another site names its own. Clients that are not browsers send neither."""
-    site = request.headers.get("sec-fetch-site")
-    if site is not None and site not in ("same-origin", "none"):
-        raise ForbiddenError(f"a form from another site ({site}) may not change this hub; "
-                             "use its own pages")
-    sender = request.headers.get("origin") or request.headers.get("referer")
-    if sender and urlsplit(sender).netloc != request.headers.get("host"):
-        raise ForbiddenError(f"a form from {urlsplit(sender).netloc or sender!r} may not change "
-                             "this hub; use its own pages")
 
 
 # --- calls --------------------------------------------------------------------------------------
 
-@router.get("", response_class=RedirectResponse)
+@router.get("", response_class=RedirectResponse,
+            dependencies=[Depends(requires(Permission.PUBLIC))])
 async def ui_root() -> RedirectResponse:
     return RedirectResponse("/ui/", status_code=307)
 
 
 @router.get("/", response_class=HTMLResponse)
-async def calls(request: Request) -> HTMLResponse:
+async def calls(request: Request, principal: Reader) -> HTMLResponse:
     """The calls table: filters, full-text search, sortable columns, pages."""
     params = {k: v for k, v in request.query_params.items() if v != ""}
     error = None
@@ -95,6 +98,8 @@ async def calls(request: Request) -> HTMLResponse:
     except ValidationError as exc:
         error = describe_invalid(exc.errors(), whole="filter")
         f = CallFilter(limit=PAGE_SIZE)
+    if principal.owner_scope is not None:
+        f = f.model_copy(update={"submitted_by": principal.owner_scope})
     hub = hub_of(request)
     page = CallPage(total=0, items=[]) if error else await hub.stages.persistence.page(f)
     specs = await hub.stages.prompts.all()
@@ -111,10 +116,11 @@ async def calls(request: Request) -> HTMLResponse:
 
 
 @router.get("/calls/{call_id}", response_class=HTMLResponse)
-async def call_detail(request: Request,
+async def call_detail(request: Request, principal: Reader,
                       call_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> HTMLResponse:
     """One call: player, transcript by segment, values with their evidence, metrics."""
-    result = await hub_of(request).stages.persistence.get(call_id)
+    result = await readable_call(request, principal, call_id)
+    await audit(request, principal, AuditAction.CALL_VIEWED, call_id=call_id)
     view = views.call_view(call_id, result)
     duration = result.general_metrics.duration_seconds
     return render(request, "call.html", call=view, r=result, m=result.general_metrics,
@@ -124,7 +130,8 @@ async def call_detail(request: Request,
 
 # --- upload and jobs ----------------------------------------------------------------------------
 
-@router.get("/upload", response_class=HTMLResponse)
+@router.get("/upload", response_class=HTMLResponse,
+            dependencies=[Depends(requires(Permission.CALLS_UPLOAD))])
 async def upload_form(request: Request) -> HTMLResponse:
     jobs = getattr(request.app.state, "jobs", None)
     return render(request, "upload.html", jobs_off=None if jobs else JOBS_NEED_DATABASE,
@@ -132,11 +139,13 @@ async def upload_form(request: Request) -> HTMLResponse:
 
 
 @router.post("/upload", response_class=HTMLResponse, response_model=None)
-async def upload(request: Request) -> Response:
+async def upload(
+    request: Request,
+    principal: Annotated[Principal, Depends(requires(Permission.CALLS_UPLOAD, limit="upload"))],
+) -> Response:
     """The form without JavaScript (multipart, fields `file`): each file becomes a job; the
     jobs page follows them. A file that is refused is listed with the reason, the others go
-    on. The form's origin is checked before its body is read."""
-    _same_origin(request)
+    on. The form's origin and CSRF token (in its address) are checked before its body is read."""
     jobs = job_service(request)
     # Parsed here, not by a File() parameter: an empty file part is then "no file chosen", and
     # too many files are refused while the body is read.
@@ -148,7 +157,8 @@ async def upload(request: Request) -> Response:
     refused: list[tuple[str, str]] = []
     for f in files:
         try:
-            job = await to_thread.run_sync(jobs.submit, f.file, f.filename)
+            job = await to_thread.run_sync(
+                partial(jobs.submit, f.file, f.filename, submitted_by=principal.subject))
         except AudioHubError as exc:
             refused.append((f.filename or "", exc.detail))
             continue
@@ -161,6 +171,7 @@ async def upload(request: Request) -> Response:
 @router.get("/jobs", response_class=HTMLResponse)
 async def job_status(
     request: Request,
+    principal: Reader,
     id: Annotated[list[Annotated[str, StringConstraints(max_length=32)]],
                   Query(max_length=MAX_FILES)],
 ) -> HTMLResponse:
@@ -168,7 +179,7 @@ async def job_status(
     jobs = job_service(request)
     found: list[Job] = []
     for job_id in id:
-        found.append(await to_thread.run_sync(jobs.get, job_id))
+        found.append(await to_thread.run_sync(jobs.get, job_id, principal.owner_scope))
     return _jobs_page(request, found, [])
 
 
@@ -186,7 +197,8 @@ def _follow(jobs: list[Job]) -> str:
 
 # --- stats --------------------------------------------------------------------------------------
 
-@router.get("/stats", response_class=HTMLResponse)
+@router.get("/stats", response_class=HTMLResponse,
+            dependencies=[Depends(requires(Permission.CALLS_READ))])
 async def stats(request: Request) -> HTMLResponse:
     s = await hub_of(request).stages.persistence.stats()
     return render(
@@ -202,7 +214,8 @@ async def stats(request: Request) -> HTMLResponse:
 
 # --- prompts ------------------------------------------------------------------------------------
 
-@router.get("/prompts", response_class=HTMLResponse)
+@router.get("/prompts", response_class=HTMLResponse,
+            dependencies=[Depends(requires(Permission.PROMPTS_READ))])
 async def prompts(request: Request) -> HTMLResponse:
     specs = sorted(await hub_of(request).stages.prompts.all(),
                    key=lambda s: (s.source != "generated", s.domain, s.category))
@@ -210,7 +223,8 @@ async def prompts(request: Request) -> HTMLResponse:
                   to_review=sum(s.source == "generated" for s in specs))
 
 
-@router.get("/prompts/{domain}/{category}", response_class=HTMLResponse)
+@router.get("/prompts/{domain}/{category}", response_class=HTMLResponse,
+            dependencies=[Depends(requires(Permission.PROMPTS_READ))])
 async def prompt_detail(request: Request, domain: str, category: str,
                         saved: int | None = None) -> HTMLResponse:
     history = await _history(request, domain, category)
@@ -219,7 +233,9 @@ async def prompt_detail(request: Request, domain: str, category: str,
 
 @router.post("/prompts/{domain}/{category}", response_class=HTMLResponse, response_model=None)
 async def prompt_save(
-    request: Request, domain: str, category: str,
+    request: Request,
+    principal: Annotated[Principal, Depends(requires(Permission.PROMPTS_EDIT))],
+    domain: str, category: str,
     version: Annotated[int, Form(ge=1, le=MAX_ID)],
     action: Annotated[Literal["save", "approve"], Form()] = "save",
     description: Annotated[str, Form(max_length=2000)] = "",
@@ -229,7 +245,6 @@ async def prompt_save(
 ) -> Response:
     """Approve the version shown, or save an edit of it: either is a new version. A form made
     from an older version than the current one is refused (409), so no change is lost."""
-    _same_origin(request)
     stage = hub_of(request).stages.prompts
     history = await _history(request, domain, category)
     current = history[0]
@@ -255,6 +270,8 @@ async def prompt_save(
         return _prompt_page(request, history, 400, error=_problems(exc),
                             form=None if action == "approve" else form)
     saved = await stage.save(domain, category, edit)
+    await audit(request, principal, AuditAction.PROMPT_CHANGED,
+                detail=f"{domain}/{category} v{saved.version} ({action})")
     return RedirectResponse(f"/ui/prompts/{domain}/{category}?saved={saved.version}",
                             status_code=303)
 

@@ -67,6 +67,9 @@ function upload(file, single) {
   body.append("file", file, file.name);
   const xhr = new XMLHttpRequest();
   xhr.open("POST", "/api/jobs");
+  // The session's CSRF token (base.html's meta tag): a signed-in browser's API posts need it.
+  const csrf = document.querySelector('meta[name="csrf-token"]');
+  if (csrf) xhr.setRequestHeader("X-CSRF-Token", csrf.content);
   xhr.upload.onprogress = (e) => {
     if (e.lengthComputable) show(li, "uploading", (e.loaded / e.total) * 0.05);
   };
