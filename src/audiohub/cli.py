@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from audiohub.access import cli as access_cli
 from audiohub.components import Components
 from audiohub.config import Settings, StageName
 from audiohub.errors import AudioHubError
@@ -258,16 +259,22 @@ def export(
         "--out", dir_okay=False, help="Write to FILE (UTF-8) instead of stdout.")] = None,
 ) -> None:
     """Write the stored calls with their fields, for spreadsheets and BI tools."""
+    from audiohub.access.schemas import AuditAction
+    from audiohub.access.service import AccessService
     from audiohub.persistence.export import export_calls
 
     after = _since(since)
-    hub = build_hub(_settings())
+    settings = _settings()
+    hub = build_hub(settings)
     try:
         if out is None:
             n = export_calls(hub.store, fmt.value, after, sys.stdout)
         else:
             with out.open("w", encoding="utf-8", newline="") as f:
                 n = export_calls(hub.store, fmt.value, after, f)
+        AccessService(hub.parts.db, settings.auth, settings.data_dir).audit(
+            access_cli.cli_actor(), AuditAction.EXPORT,
+            detail=f"{n} calls as {fmt.value}" + (f" since {since}" if since else ""))
     finally:
         hub.close()
     console.print(f"exported {n} call{'' if n == 1 else 's'}" + (f" to {out}" if out else ""))
@@ -338,6 +345,10 @@ def evaluate(
 
 app.command(help="Run a Celery worker for jobs (CELERY_BROKER_URL): models loaded once.")(
     worker)
+app.add_typer(access_cli.users, name="users")
+app.add_typer(access_cli.keys, name="keys")
+app.command()(access_cli.audit)
+app.command()(access_cli.purge)
 
 if __name__ == "__main__":
     app()

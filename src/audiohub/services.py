@@ -15,6 +15,7 @@ from audiohub.components import Components
 from audiohub.config import Settings, StageName
 from audiohub.extraction import endpoints as extraction
 from audiohub.persistence import endpoints as persistence
+from audiohub.persistence.retention import DailyPurge, policy_set
 from audiohub.prompts import endpoints as prompts
 from audiohub.transcription import endpoints as transcription
 
@@ -45,6 +46,8 @@ def _start(stage: StageName, app: FastAPI, parts: Components) -> None:
         parts.analyzer.load()
     else:
         app.state.store = parts.store
+        if policy_set(app.state.settings.auth):  # the recordings are here: so is retention
+            app.state.retention = DailyPurge(parts.store, app.state.settings).start()
 
 
 def create_service_app(settings: Settings, stage: StageName) -> FastAPI:
@@ -55,6 +58,9 @@ def create_service_app(settings: Settings, stage: StageName) -> FastAPI:
             await to_thread.run_sync(_start, stage, app, parts)
             yield
         finally:
+            retention: DailyPurge | None = getattr(app.state, "retention", None)
+            if retention is not None:
+                await to_thread.run_sync(retention.stop)
             parts.close()
 
     # The seed's hex-in-JSON body is twice the file's size; a saved call carries its record

@@ -13,6 +13,7 @@ import os
 import re
 import secrets
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from pathlib import Path
 
 from argon2 import PasswordHasher
@@ -44,8 +45,15 @@ log = logging.getLogger("audiohub.access")
 KEY_PREFIX = "ahk_"
 SETUP_TOKEN_FILE = "setup-token"
 _hasher = PasswordHasher()
-# Verified against when the user does not exist, so a wrong name takes as long as a wrong password.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+# A key's last use is written at most this often: not one write per request.
+_TOUCH_EVERY = timedelta(minutes=1)
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified against when the user does not exist, so a wrong name takes as long as a wrong
+    password. Made on first use: hashing costs 64 MiB and tens of milliseconds."""
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 def _now() -> datetime:
@@ -226,7 +234,8 @@ class AccessService:
             if row is None or row.revoked_at is not None or (
                     row.expires_at is not None and _aware(row.expires_at) <= now):
                 return None
-            repo.touch_key(row.id, now)
+            if row.last_used_at is None or now - _aware(row.last_used_at) > _TOUCH_EVERY:
+                repo.touch_key(row.id, now)
             return Principal(subject=f"key:{row.name}", role=row.role,  # type: ignore[arg-type]
                              via="key")
 
@@ -238,7 +247,7 @@ class AccessService:
         with self.db.session() as session:
             repo = AccessRepository(session)
             row = repo.user(username[:64])
-            ok = self._verify(row.password_hash if row else _DUMMY_HASH, password[:MAX_PASSWORD])
+            ok = self._verify(row.password_hash if row else _dummy_hash(), password[:MAX_PASSWORD])
             if row is None or not ok or row.disabled:
                 repo.add(self._audit_row(username[:200] or "?", AuditAction.LOGIN_FAILED,
                                          "disabled" if ok and row else "", address))

@@ -12,6 +12,7 @@ from anyio import to_thread
 from fastapi import FastAPI, Request
 
 from audiohub.access.endpoints import router as access_router
+from audiohub.access.headers import install_security_headers
 from audiohub.access.ratelimit import RateLimits
 from audiohub.access.service import AccessService, load_secret
 from audiohub.api import new_app, respond
@@ -22,6 +23,8 @@ from audiohub.jobs.celery_backend import CeleryQueue
 from audiohub.jobs.endpoints import router as jobs_router
 from audiohub.jobs.inprocess import InProcessQueue
 from audiohub.jobs.service import JobService, jobs_available
+from audiohub.persistence.retention import DailyPurge, policy_set
+from audiohub.web.docs import install_docs
 from audiohub.web.endpoints import install_ui
 
 log = logging.getLogger("audiohub")
@@ -42,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         hub = await to_thread.run_sync(build_hub, settings)
         queue: InProcessQueue | CeleryQueue | None = None
+        retention: DailyPurge | None = None
         try:
             # Accounts, keys and the audit trail live in this process's database: DATABASE_URL
             # (shared by every gateway that uses it) or the data dir's SQLite file.
@@ -67,8 +71,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     # after CELERY_VISIBILITY_TIMEOUT; re-queueing here would run them twice.
                     await to_thread.run_sync(jobs.recover)
                 queue.start(jobs.process)
+            if policy_set(settings.auth):
+                if "persistence" in hub.remote:
+                    log.info("RETENTION_DAYS/AUDIO_RETENTION_DAYS: the persistence service, "
+                             "which keeps the calls, applies them")
+                else:
+                    retention = DailyPurge(hub.store, settings).start()
             yield
         finally:
+            if retention is not None:
+                await to_thread.run_sync(retention.stop)
             if queue is not None:
                 await to_thread.run_sync(queue.stop)
             await hub.aclose()
@@ -95,4 +107,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(jobs_router)
     app.include_router(access_router)
     install_ui(app)
+    install_docs(app)
+    install_security_headers(app, settings)
     return app

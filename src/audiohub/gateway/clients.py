@@ -25,6 +25,7 @@ from audiohub.domain import (
 )
 from audiohub.extraction.service import ExtractionService
 from audiohub.persistence.base import Store
+from audiohub.persistence.schemas import Deleted
 from audiohub.prompts.generation import PromptGenerator
 from audiohub.prompts.schemas import PromptEdit
 from audiohub.transcription.service import TranscriptionService
@@ -72,6 +73,10 @@ class PersistenceStage(Protocol):
     async def audio(self, call_id: int, range_header: str | None) -> Response:
         """The call's recording as the answer to send: 200 whole, 206 for a satisfiable
         `Range` header, 416 for one beyond the end. Raises NotFoundError."""
+        ...
+    async def delete(self, call_id: int) -> Deleted:
+        """Remove the call, its jobs and (unless another call offers the same audio) its
+        recording. Raises NotFoundError."""
         ...
     async def health(self) -> str: ...
 
@@ -142,6 +147,9 @@ class LocalPersistence:
         # (which the HTTP client has to forward) is not needed here.
         path, media_type = await to_thread.run_sync(self.store.audio, call_id)
         return FileResponse(path, media_type=media_type)
+
+    async def delete(self, call_id: int) -> Deleted:
+        return await to_thread.run_sync(self.store.delete, call_id)
 
     async def health(self) -> str:
         return await to_thread.run_sync(self.store.health)

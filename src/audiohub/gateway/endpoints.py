@@ -148,6 +148,28 @@ async def call_audio(request: Request, principal: Reader, call_id: CallId) -> Re
     return response
 
 
+async def delete_call(request: Request, principal: Principal, call_id: int) -> None:
+    """Delete the call (the API's route and the dashboard's form) and audit it."""
+    deleted = await hub_of(request).stages.persistence.delete(call_id)
+    await audit(request, principal, AuditAction.CALL_DELETED, call_id=call_id,
+                detail="recording removed" if deleted.recording_removed
+                else "recording kept: another call has the same audio")
+
+
+@router.delete("/api/calls/{call_id}", status_code=204, response_class=Response,
+               responses={404: {"description": "No such call"}})
+async def delete_call_route(
+    request: Request,
+    principal: Annotated[Principal, Depends(requires(Permission.CALLS_DELETE))],
+    call_id: CallId,
+) -> Response:
+    """Delete a call for good (admin): its rows, its search entry, its jobs, and its recording
+    unless another call holds the same audio. Answers 204 No Content; 404 if there is no such
+    call. The audit trail keeps a `call_deleted` row."""
+    await delete_call(request, principal, call_id)
+    return Response(status_code=204)
+
+
 @router.get("/api/calls", response_model=CallPage)
 async def list_calls(request: Request, principal: Reader,
                      f: Annotated[CallFilter, Query()]) -> CallPage:

@@ -49,7 +49,7 @@ from audiohub.errors import (
 )
 from audiohub.extraction.schemas import ExtractRequest, ExtractResponse
 from audiohub.gateway.uploads import read_chunks
-from audiohub.persistence.schemas import SaveResponse
+from audiohub.persistence.schemas import Deleted, SaveResponse
 from audiohub.prompts.schemas import PairRequest, PromptEdit, PromptResponse
 from audiohub.transcription.schemas import TranscribeResponse
 
@@ -322,6 +322,12 @@ class HttpPersistence(_Remote):
         headers = {k: upstream.headers[k] for k in _AUDIO_HEADERS if k in upstream.headers}
         return StreamingResponse(_relay(upstream), status_code=upstream.status_code,
                                  headers=headers, background=BackgroundTask(upstream.aclose))
+
+    async def delete(self, call_id: int) -> Deleted:
+        # Retried like a read: deleting twice ends the same way (a 404 on the second attempt
+        # after a lost answer is the one difference, and says the call is gone).
+        response = await self.client.request("DELETE", f"/call/{call_id}")
+        return Deleted.model_validate_json(response.content)
 
 
 # A recording's answer passes on with these (raw bytes: the length and encoding stay true).

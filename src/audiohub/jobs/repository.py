@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from audiohub.jobs.models import JobRow
@@ -57,6 +57,17 @@ class JobRepository:
         row = self.session.get(JobRow, job_id)
         if row is not None:
             self.session.delete(row)
+
+    def delete_of_call(self, call_id: int, job_id: str | None) -> list[str]:
+        """Remove the jobs that stored this call (`job_id`, the call's own) or found it stored
+        already (deduplicated); their spool paths, for the caller to remove after the commit
+        (a finished job's file is gone already)."""
+        which = JobRow.call_id == call_id
+        if job_id is not None:
+            which = or_(which, JobRow.id == job_id)
+        spools = list(self.session.scalars(select(JobRow.spool_path).where(which)))
+        self.session.execute(delete(JobRow).where(which))
+        return spools
 
     def advance(self, job_id: str, **values: Any) -> JobRow | None:
         """Move a job that has not ended yet on (its status, timings, its end), in one

@@ -10,6 +10,7 @@ stored is found by its job id.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 import uuid
@@ -63,6 +64,11 @@ class JobService:
         job it first made, whatever is sent with it."""
         if webhook_url:
             check_webhook_url(webhook_url)
+        if idempotency_key and submitted_by:
+            # Each user's or key's own: the same key from someone else is another job, and never
+            # hands them the first one's id.
+            idempotency_key = hashlib.sha256(
+                f"{submitted_by}\0{idempotency_key}".encode()).hexdigest()
         if idempotency_key and (known := self._by_key(idempotency_key)) is not None:
             return known
         job_id = uuid.uuid4().hex
@@ -210,7 +216,7 @@ class JobService:
         same recording already analysed by this pipeline."""
         if self._stored(job_id):
             return True
-        if not job.force and (same := self._same_call(job.staged.sha256)) is not None:
+        if not job.force and (same := self._same_call(job.staged)) is not None:
             self._finish(job_id, "done", call_id=same, deduplicated=True)
             return True
         return False
@@ -240,9 +246,11 @@ class JobService:
         assert call_id is not None
         return call_id
 
-    def _same_call(self, sha256: str) -> int | None:
-        """A call of this recording by this pipeline whose prompt is still the current one."""
-        same = self.hub.parts.store.latest_same(sha256, self.hub.pipeline.signature)
+    def _same_call(self, staged: StagedAudio) -> int | None:
+        """A call of this recording by this pipeline, for the same submitter, whose prompt is
+        still the current one."""
+        same = self.hub.parts.store.latest_same(staged.sha256, self.hub.pipeline.signature,
+                                                staged.submitted_by)
         if same is None:
             return None
         call_id, domain, category, version = same

@@ -11,9 +11,12 @@ job to another worker. Scale by running more workers (replicas), each with its o
 from __future__ import annotations
 
 import os
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from audiohub.config import Settings
 
 
 def worker(
@@ -60,12 +63,31 @@ def worker(
         # Each pool child builds its own hub after the fork (model runtimes are not fork-safe).
         worker_process_init.connect(preload, weak=False)
     worker_shutdown.connect(lambda **_: release_worker(), weak=False)
+    _retention(settings)
     app.worker_main([
         "worker", f"--queues={','.join(names)}", f"--concurrency={concurrency}", f"--pool={pool}",
         "--loglevel=INFO", "--without-gossip", "--without-mingle",
         # Unique per process: several workers may share a host.
         f"--hostname=audiohub-{os.getpid()}@%h",
     ])
+
+
+def _retention(settings: Settings) -> None:
+    """RETENTION_DAYS / AUDIO_RETENTION_DAYS: purge daily from this worker, in a daemon thread
+    started once the worker is up (after its pool processes have forked), when the calls are
+    stored from here (no PERSISTENCE_SERVICE_URL)."""
+    from celery.signals import worker_ready
+
+    from audiohub.components import Components
+    from audiohub.persistence.retention import DailyPurge, policy_set
+
+    if not policy_set(settings.auth) or settings.services.url("persistence"):
+        return
+
+    def start(**_: object) -> None:
+        DailyPurge(Components(settings).store, settings).start()
+
+    worker_ready.connect(start, weak=False)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Protocol
 
 from audiohub.domain import CallFilter, CallPage, CallRecord, CallResult, Stats
+from audiohub.persistence.schemas import Deleted
 
 
 class Store(Protocol):
@@ -25,6 +26,11 @@ class Store(Protocol):
 
     def audio(self, call_id: int) -> tuple[Path, str]:
         """The stored recording's path and media type. Raises NotFoundError."""
+        ...
+
+    def delete(self, call_id: int) -> Deleted:
+        """Remove the call, its jobs and (unless another call offers the same audio) its
+        recording. Raises NotFoundError."""
         ...
 
     def stats(self) -> Stats:

@@ -14,7 +14,7 @@ from audiohub.config import Settings
 from audiohub.domain import MAX_ID, CallFilter, CallPage, CallRecord, CallResult, Stats
 from audiohub.errors import InvalidInputError
 from audiohub.gateway.uploads import stage_upload
-from audiohub.persistence.schemas import SaveResponse
+from audiohub.persistence.schemas import Deleted, SaveResponse
 from audiohub.persistence.service import SqlStore
 
 router = APIRouter(dependencies=[Depends(require_service_token)])
@@ -63,6 +63,14 @@ async def get_call(
     result = await to_thread.run_sync(_store(request).get, call_id)
     return JSONResponse({**result.output(segments), "submitted_by": result.submitted_by,
                          "audio_removed": result.audio_removed})
+
+
+@router.delete("/call/{call_id}", response_model=Deleted)
+async def delete_call(request: Request,
+                      call_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> Deleted:
+    """Remove the call: its rows and search entry, its jobs, and its recording unless another
+    call still offers the same audio (404 when there is no such call)."""
+    return await to_thread.run_sync(_store(request).delete, call_id)
 
 
 @router.get("/calls", response_model=CallPage)

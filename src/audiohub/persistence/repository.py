@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     ColumnClause,
@@ -13,12 +13,14 @@ from sqlalchemy import (
     and_,
     asc,
     case,
+    delete,
     desc,
     false,
     func,
     literal_column,
     select,
     text,
+    update,
 )
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
@@ -78,6 +80,24 @@ def tsquery(q: str) -> str | None:
 
 def _utc_midnight(day: date) -> datetime:
     return datetime.combine(day, time(), tzinfo=UTC)
+
+
+class StoredAudio(NamedTuple):
+    """What a call's row says of its recording (filed by sha256 and format in the audio
+    store), and the job that stored the call."""
+
+    sha256: str
+    audio_format: str
+    removed: bool
+    job_id: str | None
+
+
+class KeptAudio(NamedTuple):
+    """A call that still offers its recording."""
+
+    id: int
+    sha256: str
+    audio_format: str
 
 
 class CallRepository:
@@ -218,12 +238,16 @@ class CallRepository:
         found: int | None = self.session.scalar(select(CallRow.id).where(CallRow.job_id == job_id))
         return found
 
-    def latest_same(self, audio_sha256: str, pipeline: str) -> tuple[int, str, str, int] | None:
-        """The newest call of this recording made by this pipeline: (id, domain, category,
-        prompt version), so the caller can check the prompt is still the current one."""
+    def latest_same(self, audio_sha256: str, pipeline: str,
+                    submitted_by: str | None) -> tuple[int, str, str, int] | None:
+        """The newest call of this recording made by this pipeline for this submitter: (id,
+        domain, category, prompt version), so the caller can check the prompt is still the
+        current one. Only the submitter's own: reusing another's call would hand it over."""
         row = self.session.execute(
             select(CallRow.id, CallRow.domain, CallRow.category, CallRow.prompt_version)
-            .where(CallRow.audio_sha256 == audio_sha256, CallRow.pipeline == pipeline)
+            .where(CallRow.audio_sha256 == audio_sha256, CallRow.pipeline == pipeline,
+                   CallRow.submitted_by.is_(None) if submitted_by is None
+                   else CallRow.submitted_by == submitted_by)
             .order_by(CallRow.id.desc()).limit(1)
         ).first()
         return None if row is None else (row.id, row.domain, row.category, row.prompt_version)
@@ -272,12 +296,60 @@ class CallRepository:
             return func.to_char(func.timezone(_UTC, column), _DAY_FORMAT)
         return func.date(column)
 
-    def audio_of(self, call_id: int) -> tuple[str, str] | None:
-        """The stored recording's sha256 and format, or None when there is no such call."""
+    def audio_of(self, call_id: int) -> StoredAudio | None:
+        """The call's recording as its row names it, or None when there is no such call."""
         row = self.session.execute(
-            select(CallRow.audio_sha256, CallRow.audio_format).where(CallRow.id == call_id)
+            select(CallRow.audio_sha256, CallRow.audio_format, CallRow.audio_removed_at,
+                   CallRow.job_id).where(CallRow.id == call_id)
         ).first()
-        return None if row is None else (row.audio_sha256, row.audio_format)
+        return None if row is None else StoredAudio(row[0], row[1], row[2] is not None, row[3])
+
+    def delete(self, call_id: int) -> None:
+        """Remove the call and its domain data. SQLite's trigger (calls_fts_delete) takes its
+        words out of the search index; PostgreSQL's index is on the column itself."""
+        self.session.execute(delete(DomainSpecificRow)
+                             .where(DomainSpecificRow.call_id == call_id))
+        self.session.execute(delete(CallRow).where(CallRow.id == call_id))
+
+    def audio_in_use(self, audio_sha256: str) -> bool:
+        """Whether a call still offers this recording (one whose audio retention kept)."""
+        found = self.session.scalar(
+            select(CallRow.id).where(CallRow.audio_sha256 == audio_sha256,
+                                     CallRow.audio_removed_at.is_(None)).limit(1))
+        return found is not None
+
+    # --- retention ------------------------------------------------------------------------------
+
+    def created_before(self, cutoff: datetime) -> list[int]:
+        """Ids of the calls stored before `cutoff`, oldest first."""
+        return list(self.session.scalars(
+            select(CallRow.id).where(CallRow.created_at < cutoff).order_by(CallRow.id)))
+
+    def audio_kept_before(self, cutoff: datetime,
+                          floor: datetime | None = None) -> list[KeptAudio]:
+        """The calls stored before `cutoff` (and at or after `floor`) that still offer their
+        recording, oldest first."""
+        where = [CallRow.created_at < cutoff, CallRow.audio_removed_at.is_(None)]
+        if floor is not None:
+            where.append(CallRow.created_at >= floor)
+        rows = self.session.execute(
+            select(CallRow.id, CallRow.audio_sha256, CallRow.audio_format)
+            .where(*where).order_by(CallRow.id))
+        return [KeptAudio(r[0], r[1], r[2]) for r in rows]
+
+    def audio_needed_since(self, hashes: set[str], cutoff: datetime) -> set[str]:
+        """Which of these recordings a call stored at or after `cutoff` still offers."""
+        if not hashes:
+            return set()
+        return set(self.session.scalars(
+            select(CallRow.audio_sha256).distinct()
+            .where(CallRow.audio_sha256.in_(hashes), CallRow.created_at >= cutoff,
+                   CallRow.audio_removed_at.is_(None))))
+
+    def mark_audio_removed(self, ids: list[int], when: datetime) -> None:
+        if ids:
+            self.session.execute(update(CallRow).where(CallRow.id.in_(ids))
+                                 .values(audio_removed_at=when))
 
     def export_rows(self, since: datetime | None = None,
                     until_id: int | None = None) -> Iterator[dict[str, Any]]:

@@ -10,3 +10,12 @@ class SaveResponse(BaseModel):
 
     success: bool
     call_id: int
+
+
+class Deleted(BaseModel):
+    """What deleting a call removed: its rows always; its recording unless another call still
+    offers the same audio; the jobs that made or found it."""
+
+    deleted: int
+    recording_removed: bool
+    jobs_removed: int

@@ -11,9 +11,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from audiohub.domain import CallFilter, CallPage, CallRecord, CallResult, Stats
 from audiohub.errors import NotFoundError, StorageError
+from audiohub.jobs.repository import JobRepository
 from audiohub.persistence.audio_store import AudioStore
 from audiohub.persistence.db import Database
 from audiohub.persistence.repository import CallRepository
+from audiohub.persistence.schemas import Deleted
 
 # By the stored file's extension (the container the transcription stage found), so a browser's
 # <audio> element is told what it is playing.
@@ -66,16 +68,45 @@ class SqlStore:
         """The stored recording of a call and its media type.
 
         Raises:
-            NotFoundError: no such call, or its recording is no longer on disk.
+            NotFoundError: no such call, its recording was removed by the retention policy,
+                or it is no longer on disk.
         """
         with self.db.session() as session:
             found = CallRepository(session).audio_of(call_id)
         if found is None:
             raise NotFoundError(f"no call with id {call_id}")
-        path = self.files.path_for(*found)
+        if found.removed:
+            raise NotFoundError(f"the recording of call {call_id} was removed by the retention "
+                                "policy (AUDIO_RETENTION_DAYS); its analysis is kept")
+        path = self.files.path_for(found.sha256, found.audio_format)
         if not path.is_file():
             raise NotFoundError(f"the recording of call {call_id} is not in the audio store")
         return path, MEDIA_TYPES.get(path.suffix[1:], "application/octet-stream")
+
+    def delete(self, call_id: int) -> Deleted:
+        """Remove the call's rows, its search entry, its jobs and (unless another call still
+        offers the same audio) its recording.
+
+        The rows go in one transaction; the files only after it commits, so a failed delete
+        leaves the call whole.
+
+        Raises:
+            NotFoundError: no such call.
+        """
+        with self.db.session() as session:
+            calls = CallRepository(session)
+            found = calls.audio_of(call_id)
+            if found is None:
+                raise NotFoundError(f"no call with id {call_id}")
+            # Jobs first: their foreign key would otherwise lose the call id that finds them.
+            spools = JobRepository(session).delete_of_call(call_id, found.job_id)
+            calls.delete(call_id)
+            shared = calls.audio_in_use(found.sha256)
+        if not shared:
+            self.files.remove(found.sha256, found.audio_format)
+        for spool in spools:
+            Path(spool).unlink(missing_ok=True)
+        return Deleted(deleted=call_id, recording_removed=not shared, jobs_removed=len(spools))
 
     def stats(self) -> Stats:
         with self.db.session() as session:
@@ -89,9 +120,10 @@ class SqlStore:
         with self.db.session() as session:
             return CallRepository(session).of_job(job_id)
 
-    def latest_same(self, audio_sha256: str, pipeline: str) -> tuple[int, str, str, int] | None:
+    def latest_same(self, audio_sha256: str, pipeline: str,
+                    submitted_by: str | None) -> tuple[int, str, str, int] | None:
         with self.db.session() as session:
-            return CallRepository(session).latest_same(audio_sha256, pipeline)
+            return CallRepository(session).latest_same(audio_sha256, pipeline, submitted_by)
 
     def export_rows(self, since: datetime | None = None,
                     until_id: int | None = None) -> Iterator[dict[str, Any]]:
