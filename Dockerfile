@@ -51,7 +51,8 @@ ENV PATH=/opt/venv/bin:$PATH \
     HF_HUB_OFFLINE=1 \
     AUDIOHUB_MODEL_DIR=/opt/audiohub/models \
     AUDIOHUB_DATA_DIR=/data \
-    WHISPER_MODEL=${WHISPER_MODEL}
+    WHISPER_MODEL=${WHISPER_MODEL} \
+    AUTH=on
 
 RUN groupadd --system --gid 10001 audiohub \
     && useradd --system --uid 10001 --gid 10001 --home-dir /home/audiohub --create-home \
@@ -67,6 +68,9 @@ COPY --from=builder /opt/venv /opt/venv
 RUN AUDIOHUB_DATA_DIR=/tmp/prepare audiohub prepare-models \
     && rm -rf /tmp/prepare /root/.cache
 
+# Docker secrets (/run/secrets/NAME) become variables before the command runs.
+COPY --chmod=0755 deploy/docker-entrypoint.sh /usr/local/bin/audiohub-entrypoint
+
 # No .env here: Settings reads ./.env, and configuration comes from the environment.
 WORKDIR /home/audiohub
 USER 10001:10001
@@ -75,4 +79,7 @@ USER 10001:10001
 # 8004 persistence.
 EXPOSE 8000 8001 8002 8003 8004
 
+# All interfaces, so a published port reaches it: sign-in is on (AUTH=on, above), and the hub
+# refuses AUTH=off on any address but loopback. The first start logs a one-time setup link.
+ENTRYPOINT ["audiohub-entrypoint"]
 CMD ["audiohub", "serve", "all", "--host", "0.0.0.0"]

@@ -8,10 +8,10 @@ working while tests pass a Settings object instead of patching the environment.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from audiohub.errors import ConfigurationError
 
@@ -264,7 +264,15 @@ class Settings(BaseSettings):
     services: ServiceSettings = Field(default_factory=ServiceSettings)
     jobs: JobSettings = Field(default_factory=JobSettings)
     celery: CelerySettings = Field(default_factory=CelerySettings)
-    auth: AuthSettings = Field(default_factory=AuthSettings)
+    # NoDecode and the validator below: the field's name is also AUTH, AuthSettings.mode's
+    # variable, which the environment source would otherwise parse as this model's JSON.
+    auth: Annotated[AuthSettings, NoDecode] = Field(default_factory=AuthSettings)
+
+    @field_validator("auth", mode="before")
+    @classmethod
+    def _auth_reads_its_own_variables(cls, value: object) -> object:
+        # AUTH=on|off from the environment arrives here as a string; AuthSettings reads it.
+        return AuthSettings() if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _supabase_needs_a_connection_string(self) -> Settings:

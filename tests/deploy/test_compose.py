@@ -128,10 +128,46 @@ def test_compose_publishes_only_the_gateway() -> None:
     assert port["host_ip"] == "127.0.0.1"
 
 
+# Variables that hold a secret: never in a service's `environment:` (docker inspect shows it).
+SECRET_VARS = {"SERVICE_TOKEN", "GEMINI_API_KEY", "OPENAI_API_KEY", "SUPABASE_SERVICE_KEY",
+               "WEBHOOK_SECRET"}
+
+
 @per_service
-def test_compose_requires_service_token(svc: Svc) -> None:
+def test_compose_gives_service_token_as_a_secret(svc: Svc) -> None:
+    assert compose_service(svc.name)["secrets"] == ["SERVICE_TOKEN"]
+    assert not SECRET_VARS & set(compose_env(svc.name))
+    # Made from SERVICE_TOKEN in .env; the image's entrypoint turns /run/secrets/SERVICE_TOKEN
+    # back into the variable (tests/deploy/test_dockerfile.py runs it).
+    assert compose()["secrets"]["SERVICE_TOKEN"] == {"environment": "SERVICE_TOKEN"}
+
+
+def test_compose_requires_service_token() -> None:
     # ${VAR:?message} makes `docker compose` refuse to start when VAR is unset or empty.
-    assert re.fullmatch(r"\$\{SERVICE_TOKEN:\?[^}]+\}", compose_env(svc.name)["SERVICE_TOKEN"])
+    assert re.fullmatch(r"\$\{SERVICE_TOKEN:\?[^}]+\}", compose()["x-required"])
+
+
+def test_no_compose_service_holds_a_secret_in_its_environment() -> None:
+    for name in compose()["services"]:
+        assert not SECRET_VARS & set(compose_service(name).get("environment", {})), name
+    # The workers call no stage service: they are not given the token at all.
+    for wk in WORKERS:
+        assert "secrets" not in compose_service(wk.name), wk.name
+
+
+@per_service
+def test_compose_turns_sign_in_on(svc: Svc) -> None:
+    # Explicitly, not by the default: every service binds 0.0.0.0 in its container.
+    assert compose_env(svc.name)["AUTH"] == "on"
+
+
+def test_compose_gateway_answers_only_to_named_hosts() -> None:
+    value = compose_env("api-gateway")["ALLOWED_HOSTS"]
+    found = re.fullmatch(r"\$\{ALLOWED_HOSTS:-([^}]*)\}", value)
+    default = found.group(1) if found else value
+    hosts = [h.strip() for h in default.split(",")]
+    assert hosts == ["localhost", "127.0.0.1"]
+    assert "*" not in default
 
 
 def test_compose_starts_in_the_seeds_order_once_each_dependency_is_healthy() -> None:

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -105,6 +109,68 @@ def test_dockerfile_exposes_the_five_ports_and_serves_the_whole_hub() -> None:
     assert json.loads(cmd) == ["audiohub", "serve", "all", "--host", "0.0.0.0"]
 
 
+def test_dockerfile_binds_all_interfaces_only_with_sign_in_on() -> None:
+    # The default command binds 0.0.0.0: the image must never turn AUTH off (the hub would then
+    # refuse to start, or, worse, a later change would open it).
+    runtime = stages()[-1]
+    assert env_of(runtime)["AUTH"] == "on"
+    assert not any(re.search(r"\bAUTH=off\b", i.args) for i in dockerfile())
+
+
+def test_dockerfile_entrypoint_reads_docker_secrets_then_runs_the_command() -> None:
+    runtime = stages()[-1]
+    (entrypoint,) = [i.args for i in runtime if i.keyword == "ENTRYPOINT"]
+    (program,) = json.loads(entrypoint)
+    copied = [i.args.split() for i in runtime if i.keyword == "COPY"
+              and i.args.split()[-1] == f"/usr/local/bin/{program}"]
+    assert copied == [["--chmod=0755", "deploy/docker-entrypoint.sh",
+                       f"/usr/local/bin/{program}"]]
+    assert ENTRYPOINT.stat().st_mode & 0o111, "the script must be executable in the checkout"
+
+
+ENTRYPOINT = ROOT / "deploy" / "docker-entrypoint.sh"
+
+
+def _entrypoint(secrets: Path, *command: str,
+                env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["sh", str(ENTRYPOINT), *command], capture_output=True, text=True, timeout=30,
+        env={"PATH": os.environ["PATH"], "AUDIOHUB_SECRETS_DIR": str(secrets), **(env or {})})
+
+
+def test_entrypoint_turns_each_secret_into_its_variable(tmp_path: Path) -> None:
+    (tmp_path / "SERVICE_TOKEN").write_text("s3cret-token\n")
+    (tmp_path / "GEMINI_API_KEY").write_text("gem-key")
+    (tmp_path / "not-a-name").write_text("ignored")
+    show = "import os, json; print(json.dumps({k: v for k, v in os.environ.items()}))"
+    run = _entrypoint(tmp_path, sys.executable, "-c", show)
+    assert run.returncode == 0, run.stderr
+    env = json.loads(run.stdout)
+    # The file's trailing newline is not part of the token.
+    assert env["SERVICE_TOKEN"] == "s3cret-token"
+    assert env["GEMINI_API_KEY"] == "gem-key"
+    assert "not-a-name" not in env
+    # What the hub's settings make of it.
+    read = _entrypoint(tmp_path, sys.executable, "-c",
+                       "from audiohub.config import Settings; "
+                       "print(Settings().services.token.get_secret_value())")
+    assert read.returncode == 0, read.stderr
+    assert read.stdout.strip() == "s3cret-token"
+
+
+def test_entrypoint_refuses_a_secret_also_set_as_a_variable(tmp_path: Path) -> None:
+    (tmp_path / "SERVICE_TOKEN").write_text("from-the-secret")
+    run = _entrypoint(tmp_path, "true", env={"SERVICE_TOKEN": "from-the-environment"})
+    assert run.returncode == 64
+    assert "SERVICE_TOKEN is set both" in run.stderr
+    assert "from-the-secret" not in run.stderr + run.stdout
+
+
+def test_entrypoint_without_secrets_just_runs_the_command(tmp_path: Path) -> None:
+    run = _entrypoint(tmp_path / "none", "sh", "-c", "echo ran; exit 3")
+    assert (run.returncode, run.stdout) == (3, "ran\n")
+
+
 # --- .dockerignore ----------------------------------------------------------------------------
 
 def _docker_pattern(pattern: str) -> re.Pattern[str]:
@@ -157,7 +223,7 @@ def test_dockerignore_lets_in_everything_the_dockerfile_copies() -> None:
     sources = [
         src
         for ins in dockerfile() if ins.keyword == "COPY" and "--from=" not in ins.args
-        for src in ins.args.split()[:-1]
+        for src in ins.args.split()[:-1] if not src.startswith("--")
     ]
     assert sources
     for src in sources:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -224,3 +225,52 @@ def test_k8s_sets_only_variables_the_hub_reads(svc: Svc) -> None:
 
 def test_k8s_configmap_holds_only_variables_the_hub_reads() -> None:
     assert_hub_reads(find("ConfigMap", CONFIG)["data"], f"ConfigMap {CONFIG}")
+
+
+@per_service
+def test_k8s_turns_sign_in_on(svc: Svc) -> None:
+    # Explicitly, through the ConfigMap: every pod binds 0.0.0.0.
+    assert env_value(k8s_env(svc.name)["AUTH"]) == "on"
+
+
+def test_k8s_gateway_answers_only_to_the_services_names() -> None:
+    hosts = env_value(k8s_env("api-gateway")["ALLOWED_HOSTS"])
+    assert hosts is not None
+    names = [h.strip() for h in hosts.split(",")]
+    assert "*" not in hosts and not [n for n in names if n.startswith("*")]
+    service = find("Service", "api-gateway")["metadata"]["name"]
+    namespace = kustomization()["namespace"]
+    assert {service, f"{service}.{namespace}.svc.cluster.local"} <= set(names)
+    # Secure cookie and HSTS are the operator's to turn on once TLS is in front.
+    assert env_value(k8s_env("api-gateway")["AUTH_COOKIE_SECURE"]) in ("true", "false")
+
+
+def test_k8s_gateway_replicas_share_their_rate_limit_counters() -> None:
+    deployment = find("Deployment", "api-gateway")
+    assert deployment["spec"]["replicas"] > 1
+    storage = env_value(k8s_env("api-gateway")["RATE_LIMIT_STORAGE"]) or ""
+    url = urlsplit(storage)
+    redis = find("Service", "redis")
+    assert (url.scheme, url.hostname, url.port) == (
+        "redis", redis["metadata"]["name"], redis["spec"]["ports"][0]["port"])
+    # Not the job queue's database (CELERY_BROKER_URL's).
+    broker = urlsplit(env_value(k8s_env("api-gateway")["CELERY_BROKER_URL"]) or "")
+    assert url.path != broker.path
+
+
+def test_k8s_secrets_come_only_from_the_secret() -> None:
+    secret_vars = {"SERVICE_TOKEN", "DATABASE_URL", "GEMINI_API_KEY", "OPENAI_API_KEY"}
+    assert not secret_vars & set(find("ConfigMap", CONFIG)["data"])
+    for doc in manifests():
+        if doc["kind"] != "Deployment":
+            continue
+        for c in doc["spec"]["template"]["spec"]["containers"]:
+            for entry in c.get("env", []):
+                if entry["name"] in secret_vars:
+                    assert "secretKeyRef" in entry.get("valueFrom", {}), (c["name"], entry)
+    # The analysers' keys: from the Secret when it has them, optional otherwise.
+    for name in ("transcription-service", "extraction-service", "transcription-worker",
+                 "analysis-worker"):
+        for var in ("GEMINI_API_KEY", "OPENAI_API_KEY"):
+            ref = k8s_env(name)[var]["valueFrom"]["secretKeyRef"]
+            assert (ref["name"], ref["key"], ref["optional"]) == (SECRET, var, True), name

@@ -33,12 +33,12 @@ from audiohub.errors import (
     NotFoundError,
     describe_invalid,
 )
-from audiohub.gateway.endpoints import audit, hub_of, readable_call
+from audiohub.gateway.endpoints import audit, delete_call, hub_of, readable_call
 from audiohub.jobs.endpoints import job_service
 from audiohub.jobs.schemas import Job
 from audiohub.jobs.service import JOBS_NEED_DATABASE
 from audiohub.prompts.schemas import PromptEdit
-from audiohub.web import charts, views
+from audiohub.web import admin, charts, views
 
 HERE = FsPath(__file__).parent
 PAGE_SIZE = 25
@@ -58,6 +58,7 @@ def install_ui(app: FastAPI) -> None:
     app.state.error_page = error_page
     app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="ui-static")
     app.include_router(router)
+    app.include_router(admin.router)
 
 
 def _signed_in(request: Request) -> dict[str, Any]:
@@ -126,6 +127,29 @@ async def call_detail(request: Request, principal: Reader,
     return render(request, "call.html", call=view, r=result, m=result.general_metrics,
                   sentiment_chart=charts.timeline("Sentiment over the call", view.sentiment,
                                                   duration))
+
+
+@router.get("/calls/{call_id}/delete", response_class=HTMLResponse)
+async def delete_confirm(
+    request: Request,
+    principal: Annotated[Principal, Depends(requires(Permission.CALLS_DELETE))],
+    call_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+) -> HTMLResponse:
+    """The confirmation step before a call is deleted (a page, not a script: the CSP forbids
+    inline ones)."""
+    result = await readable_call(request, principal, call_id)
+    return render(request, "delete.html", call_id=call_id, r=result)
+
+
+@router.post("/calls/{call_id}/delete", response_class=RedirectResponse)
+async def call_delete(
+    request: Request,
+    principal: Annotated[Principal, Depends(requires(Permission.CALLS_DELETE))],
+    call_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+) -> RedirectResponse:
+    """Delete the call (the confirmation page's form), then back to the calls."""
+    await delete_call(request, principal, call_id)
+    return RedirectResponse("/ui/", status_code=303)
 
 
 # --- upload and jobs ----------------------------------------------------------------------------

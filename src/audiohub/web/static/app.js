@@ -19,6 +19,14 @@ function highlight(number) {
 }
 
 document.addEventListener("click", (event) => {
+  // The error page's "Go back": the previous page when there is one (the link itself leads to
+  // the calls), without a javascript: URL, which the CSP refuses.
+  const back = event.target.closest("a[data-back]");
+  if (back && window.history.length > 1) {
+    event.preventDefault();
+    window.history.back();
+    return;
+  }
   const target = event.target.closest("[data-seek], [data-ev]");
   if (!target) return;
   if (target.dataset.ev && target.tagName !== "MARK") highlight(target.dataset.ev);
