@@ -40,9 +40,10 @@ def test_analyze_json_matches_the_stored_call(data_dir: Path) -> None:
 
     from audiohub.config import Settings
     from audiohub.gateway.app import create_app
+    from tests.keys import authorize
 
     with TestClient(create_app(Settings())) as client:
-        stored = client.get(f"/api/calls/{body['database']['call_id']}").json()
+        stored = authorize(client, "viewer").get(f"/api/calls/{body['database']['call_id']}").json()
     assert stored == body
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import create_engine, text
 
 from audiohub.gateway.app import create_app
 from tests.conftest import AUDIO, make_settings
+from tests.keys import authorize
 
 SEED_KEYS = {"filename", "transcription", "domain", "category", "domain_specific_data",
              "general_metrics", "database", "token_usage"}
@@ -22,7 +23,7 @@ OUR_KEYS = SEED_KEYS | {"evidence"}
 def client(tmp_path: Path, database_url: str | None) -> Iterator[TestClient]:
     settings = make_settings(tmp_path / "data", database_url, max_upload_mb=2)
     with TestClient(create_app(settings)) as c:
-        yield c
+        yield authorize(c, "admin")
 
 
 def post(client: TestClient, name: str, filename: str | None = None, **params: Any) -> Any:
@@ -167,10 +168,14 @@ def test_stats_health_root_docs(client: TestClient) -> None:
     assert -1 <= stats["average_sentiment"] <= 1
     health = client.get("/health").json()
     assert health["status"] == "healthy"
+    # Without a key, liveness only: the details name hosts and versions.
+    assert client.get("/health", headers={"Authorization": ""}).json() == {"status": "healthy"}
     assert set(health["services"]) == {"transcription", "prompts", "extraction", "persistence"}
     assert "15 domain/category pairs" in health["services"]["prompts"]["detail"]
     root = client.get("/").json()
     assert root["message"] and "transcribe" in root["endpoints"]
+    # FastAPI's own /docs is off on the gateway; the hub serves its own, offline, to callers
+    # that are signed in.
     assert client.get("/docs").status_code == 200
     assert "/api/transcribe/" in client.get("/openapi.json").json()["paths"]
 
@@ -201,6 +206,7 @@ def test_unexpected_failure_is_a_json_500_and_stores_nothing(
     settings = make_settings(tmp_path / "data")
     # raise_server_exceptions=False: see the response a real client gets, not the traceback.
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        authorize(client, "analyst")
         hub = client.app.state.hub  # type: ignore[attr-defined]
 
         def broken(*_: Any) -> Any:

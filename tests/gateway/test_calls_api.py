@@ -19,6 +19,7 @@ from audiohub.gateway.app import create_app
 from audiohub.gateway.hub import Hub
 from audiohub.persistence.db import Database
 from tests.conftest import make_settings
+from tests.keys import authorize
 from tests.persistence.calls import SPECS, Stored, backdate, expected_order, record_of
 from tests.persistence.test_store import WAV
 from tests.processes import Server, free_port
@@ -97,7 +98,7 @@ def check_refusals(get: Any) -> None:
 @pytest.fixture
 def client(tmp_path: Path, database_url: str | None) -> Iterator[TestClient]:
     with TestClient(create_app(gateway_settings(tmp_path / "data", database_url))) as c:
-        yield c
+        yield authorize(c, "viewer")  # reads every call, and listens; changes nothing
 
 
 @pytest.fixture
@@ -183,7 +184,7 @@ def gateway(remote: Remote, tmp_path: Path) -> Iterator[TestClient]:
     with TestClient(create_app(settings)) as c:
         hub: Hub = c.app.state.hub  # type: ignore[attr-defined]
         assert hub.remote == {"transcription", "extraction", "persistence"}  # HttpPersistence
-        yield c
+        yield authorize(c, "viewer")
 
 
 @pytest.mark.postgres

@@ -14,7 +14,9 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
+from sqlalchemy import create_engine, text
 
+from audiohub.config import RoleName
 from audiohub.domain import (
     CallRecord,
     Classification,
@@ -24,7 +26,8 @@ from audiohub.domain import (
     TokenUsage,
     Transcript,
 )
-from tests.conftest import AUDIO
+from tests.conftest import AUDIO, make_settings
+from tests.keys import key_for
 from tests.processes import Server, start_five
 
 TOKEN = "test-service-token"
@@ -39,6 +42,11 @@ class Cluster:
 
     def url(self, stage: str) -> str:
         return self.servers[stage].url
+
+    def auth(self, role: RoleName = "analyst") -> dict[str, str]:
+        """Headers with a new key of `role` for the gateway: made in its own database (its data
+        dir's SQLite file, which holds its users and keys), read on each request."""
+        return {"Authorization": f"Bearer {key_for(make_settings(self.dirs['gateway']), role)}"}
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +70,7 @@ def cluster(pg_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 
 def _post_call(cluster: Cluster) -> httpx.Response:
     with CALL.open("rb") as f:
-        return httpx.post(f"{cluster.url('gateway')}/api/transcribe/",
+        return httpx.post(f"{cluster.url('gateway')}/api/transcribe/", headers=cluster.auth(),
                           files={"file": ("call.wav", f, "audio/wav")}, timeout=180)
 
 
@@ -78,24 +86,35 @@ def test_a_call_through_the_gateway(cluster: Cluster) -> None:
     call_id = body["database"]["call_id"]
     assert body["database"]["success"] is True
     gateway = cluster.url("gateway")
-    assert httpx.get(f"{gateway}/api/calls/{call_id}").json() == body
-    with_segments = httpx.get(f"{gateway}/api/calls/{call_id}?segments=true").json()
+    viewer = cluster.auth("viewer")
+    assert httpx.get(f"{gateway}/api/calls/{call_id}", headers=viewer).json() == body
+    assert httpx.get(f"{gateway}/api/calls/{call_id}").status_code == 401
+    with_segments = httpx.get(f"{gateway}/api/calls/{call_id}?segments=true",
+                              headers=viewer).json()
     assert with_segments["segments"][0]["words"]
-    listed = httpx.get(f"{gateway}/api/calls").json()
+    listed = httpx.get(f"{gateway}/api/calls", headers=viewer).json()
     assert call_id in [c["call_id"] for c in listed["items"]]
-    assert httpx.get(f"{gateway}/api/stats").json()["by_domain"]["healthcare"] >= 1
+    assert httpx.get(f"{gateway}/api/stats", headers=viewer).json()["by_domain"]["healthcare"] >= 1
     # The recording, streamed from the persistence service through the gateway, by range.
-    part = httpx.get(f"{gateway}/api/calls/{call_id}/audio", headers={"Range": "bytes=0-99"})
+    part = httpx.get(f"{gateway}/api/calls/{call_id}/audio",
+                     headers={**viewer, "Range": "bytes=0-99"})
     assert part.status_code == 206, part.text
     assert part.content == CALL.read_bytes()[:100]
     assert part.headers["content-range"] == f"bytes 0-99/{CALL.stat().st_size}"
-    health = httpx.get(f"{gateway}/health").json()
+    health = httpx.get(f"{gateway}/health", headers=cluster.auth()).json()
     assert health["status"] == "healthy", health
     assert cluster.url("extraction") in health["services"]["extraction"]["detail"]
-    # The recording was stored by the persistence service; no other service opened a database.
+    # The recording was stored by the persistence service; the stages opened no database, and
+    # the gateway's own (its users and keys) holds no call.
     assert list((cluster.dirs["persistence"] / "audio").rglob("*.wav"))
-    for stage in ("gateway", "transcription", "extraction"):
+    for stage in ("transcription", "extraction"):
         assert not (cluster.dirs[stage] / "audiohub.db").exists(), stage
+    engine = create_engine(f"sqlite:///{cluster.dirs['gateway'] / 'audiohub.db'}")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM calls")).scalar_one() == 0
+        assert conn.execute(text("SELECT count(*) FROM api_keys")).scalar_one() >= 1
+    engine.dispose()
+    assert not (cluster.dirs["gateway"] / "audio").exists()
 
 
 def test_the_seed_readme_curls_against_each_service(cluster: Cluster) -> None:
@@ -150,7 +169,10 @@ def test_the_seed_readme_curls_against_each_service(cluster: Cluster) -> None:
     for stage in ("gateway", "transcription", "prompt", "extraction", "persistence"):
         url = cluster.url(stage)
         assert httpx.get(f"{url}/health").status_code == 200, stage  # probes need no token
-        assert httpx.get(f"{url}/docs").status_code == 200, stage
+        # The gateway's docs are for those signed in to it; the stages' are behind their
+        # network (their API needs the service token).
+        auth = cluster.auth("viewer") if stage == "gateway" else {}
+        assert httpx.get(f"{url}/docs", headers=auth).status_code == 200, stage
 
 
 def test_stage_services_refuse_callers_without_the_token(cluster: Cluster) -> None:
@@ -170,7 +192,8 @@ def test_bad_input_is_a_4xx_at_once_not_retried(cluster: Cluster) -> None:
     log = cluster.servers["transcription"].log
     before = log.read_text().count("POST /transcribe")
     with (AUDIO / "not_audio.txt").open("rb") as f:
-        r = httpx.post(f"{cluster.url('gateway')}/api/transcribe/", files={"file": f}, timeout=60)
+        r = httpx.post(f"{cluster.url('gateway')}/api/transcribe/", files={"file": f},
+                       headers=cluster.auth("uploader"), timeout=60)
     assert r.status_code == 415, r.text
     assert r.json()["error"] == "unsupported_audio"
     assert log.read_text().count("POST /transcribe") == before + 1  # one attempt, no retry
@@ -178,7 +201,8 @@ def test_bad_input_is_a_4xx_at_once_not_retried(cluster: Cluster) -> None:
 
 def test_a_stopped_stage_gives_503_after_the_retries_then_recovers(cluster: Cluster) -> None:
     stats_url = f"{cluster.url('gateway')}/api/stats"
-    stored = httpx.get(stats_url).json()["total_calls"]
+    auth = cluster.auth()
+    stored = httpx.get(stats_url, headers=auth).json()["total_calls"]
     extraction = cluster.servers["extraction"]
     extraction.stop()
     started = time.monotonic()
@@ -190,13 +214,14 @@ def test_a_stopped_stage_gives_503_after_the_retries_then_recovers(cluster: Clus
     assert "3 attempts" in r.json()["detail"]
     # Backoff 1 s then 2 s between the three attempts, on top of transcribing the call once.
     assert 3.0 <= elapsed < 60, elapsed
-    assert httpx.get(stats_url).json()["total_calls"] == stored  # nothing half-stored
-    assert httpx.get(f"{cluster.url('gateway')}/health").json()["status"] == "degraded"
+    # Nothing half-stored.
+    assert httpx.get(stats_url, headers=auth).json()["total_calls"] == stored
+    assert httpx.get(f"{cluster.url('gateway')}/health").json() == {"status": "degraded"}
 
     extraction.start()
     again = _post_call(cluster)
     assert again.status_code == 200, again.text
-    assert httpx.get(stats_url).json()["total_calls"] == stored + 1
+    assert httpx.get(stats_url, headers=auth).json()["total_calls"] == stored + 1
 
 
 def test_save_refuses_a_record_whose_hash_is_not_the_audio_s(cluster: Cluster) -> None:
@@ -225,7 +250,8 @@ def test_the_dashboard_works_in_front_of_the_five_services(cluster: Cluster) -> 
     page from the persistence service, prompts (and an edit) from the prompt service."""
     call_id = _post_call(cluster).json()["database"]["call_id"]
     gateway = cluster.url("gateway")
-    with httpx.Client(base_url=gateway, timeout=30) as ui:
+    # A key, not a browser: no sign-in form, no CSRF token (keys are not sent by browsers).
+    with httpx.Client(base_url=gateway, timeout=30, headers=cluster.auth("admin")) as ui:
         listed = ui.get("/ui/", params={"q": "Maria", "domain": "healthcare"})
         assert listed.status_code == 200 and f"/ui/calls/{call_id}" in listed.text
         assert "No calls match" in ui.get("/ui/", params={"q": "zebra"}).text

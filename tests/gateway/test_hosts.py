@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from audiohub.config import Settings
 from audiohub.gateway.app import create_app, host_allowed
 from tests.conftest import make_settings
+from tests.keys import authorize
 
 
 @pytest.fixture
@@ -23,9 +24,9 @@ def test_the_default_answers_to_loopback_names_only(settings: Settings) -> None:
     app = create_app(settings)
     for base in ("http://localhost:8000", "http://127.0.0.1:8000", "http://[::1]:8000"):
         with TestClient(app, base_url=base) as client:
-            assert client.get("/api/stats").status_code == 200, base
+            assert authorize(client, "viewer").get("/api/stats").status_code == 200, base
     with TestClient(app, base_url="http://attacker.example:8000") as client:
-        r = client.get("/api/calls")
+        r = authorize(client, "admin").get("/api/calls")  # a key does not make the name right
         assert r.status_code == 400 and r.json()["error"] == "host_not_allowed"
         assert "ALLOWED_HOSTS" in r.json()["detail"]
         page = client.get("/ui/", headers={"accept": "text/html"})

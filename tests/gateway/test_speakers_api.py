@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from audiohub.gateway.app import create_app
 from tests.conftest import AUDIO, make_settings
+from tests.keys import authorize
 
 
 @pytest.fixture
@@ -20,7 +21,7 @@ def client(
     monkeypatch.delenv("STEREO_AGENT_CHANNEL", raising=False)  # the default: agent on the left
     settings = make_settings(tmp_path / "data", database_url, max_upload_mb=2)
     with TestClient(create_app(settings)) as c:
-        yield c
+        yield authorize(c, "analyst")
 
 
 def post(client: TestClient, name: str, **params: Any) -> Any:

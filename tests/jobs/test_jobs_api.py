@@ -24,6 +24,7 @@ from audiohub.jobs.service import JobService
 from audiohub.jobs.webhooks import SIGNATURE_HEADER, verify
 from audiohub.persistence.db import Database
 from tests.conftest import AUDIO, make_settings
+from tests.keys import authorize
 from tests.processes import free_port, serve_in_thread
 
 CALL = AUDIO / "banking_card_block_16k.wav"
@@ -71,6 +72,7 @@ def test_a_job_is_accepted_at_once_and_ends_with_the_seed_output(
 ) -> None:
     url, got = receiver
     with TestClient(create_app(settings)) as client:
+        authorize(client, "uploader")  # reads the job and the call it submitted itself
         r = submit(client, data={"webhook_url": url})
         assert r.status_code == 202, r.text
         accepted = r.json()
@@ -103,6 +105,7 @@ def test_a_job_is_accepted_at_once_and_ends_with_the_seed_output(
 
 def test_same_key_same_job_and_same_audio_is_not_analysed_twice(settings: Settings) -> None:
     with TestClient(create_app(settings)) as client:
+        authorize(client, "analyst")
         first = submit(client, headers={"Idempotency-Key": "upload-42"}).json()
         again = submit(client, headers={"Idempotency-Key": "upload-42"}).json()
         assert again["job_id"] == first["job_id"]
@@ -118,6 +121,7 @@ def test_same_key_same_job_and_same_audio_is_not_analysed_twice(settings: Settin
 
 def test_a_job_on_bad_audio_fails_with_the_reason_and_stores_nothing(settings: Settings) -> None:
     with TestClient(create_app(settings)) as client:
+        authorize(client, "analyst")
         job = wait_done(client, submit(client, AUDIO / "not_audio.txt").json()["job_id"])
         assert job["status"] == "failed"
         assert job["error"]["error"] == "unsupported_audio"
@@ -144,6 +148,7 @@ def test_jobs_left_unfinished_by_a_stop_are_finished_after_the_restart(
                            webhook_attempts=[]))
     db.engine.dispose()
     with TestClient(create_app(settings)) as client:
+        authorize(client, "analyst")
         job = wait_done(client, "crashedjob")
         assert job["status"] == "done" and job["result"]["domain"] == "banking"
         assert client.get("/api/stats").json()["total_calls"] == 1
@@ -168,6 +173,7 @@ def test_a_job_whose_transcription_was_kept_goes_on_from_it_after_a_restart(
     finally:
         hub.close()
     with TestClient(create_app(settings)) as client:
+        authorize(client, "analyst")
         job = wait_done(client, job_id)
     assert job["status"] == "done", job
     assert job["timings"]["transcribing"] == transcribed_in  # not transcribed a second time
@@ -184,6 +190,7 @@ def test_a_late_second_run_of_a_finished_job_changes_nothing(settings: Settings)
     """A redelivered copy that trips over the call its twin stored must not turn done into
     failed, nor send a second webhook."""
     with TestClient(create_app(settings)) as client:
+        authorize(client, "analyst")
         job = wait_done(client, submit(client).json()["job_id"])
         assert job["status"] == "done"
         jobs: JobService = client.app.state.jobs  # type: ignore[attr-defined]
@@ -202,6 +209,7 @@ def test_with_the_broker_down_a_job_is_refused_with_503_and_nothing_kept(
     settings = make_settings(tmp_path / "data", celery=CelerySettings(
         CELERY_BROKER_URL=f"redis://127.0.0.1:{free_port()}/0"))
     with TestClient(create_app(settings)) as client:
+        authorize(client, "analyst")
         r = submit(client, headers={"Idempotency-Key": "k1"})
         assert r.status_code == 503, r.text
         assert "CELERY_BROKER_URL" in r.json()["detail"]

@@ -24,6 +24,7 @@ from audiohub.prompts.library import library_spec, load_library
 from audiohub.prompts.service import SqlPromptStore
 from tests.conftest import AUDIO, make_settings
 from tests.extraction.transcripts import make_transcript
+from tests.keys import authorize
 from tests.llm.conftest import ScriptedOpenAI, Step
 
 CARD = library_spec("banking", "card_block")
@@ -196,6 +197,7 @@ def test_token_usage_per_stage_reaches_the_response_and_the_store(
         llm=LLMSettings(OPENAI_BASE_URL=scripted.url, OPENAI_MODEL="scripted"))
     with TestClient(create_app(settings)) as client, \
             (AUDIO / "banking_card_block_16k.wav").open("rb") as f:
+        authorize(client, "analyst")  # uploads, reads the call back and the detailed health
         r = client.post("/api/transcribe/", files={"file": ("call.wav", f)})
         assert r.status_code == 200, r.text
         body = r.json()

@@ -14,6 +14,7 @@ from audiohub.config import AnalyzerSettings, LLMSettings
 from audiohub.gateway.app import create_app
 from audiohub.prompts.library import fallback_spec
 from tests.conftest import AUDIO, make_settings
+from tests.keys import authorize
 from tests.llm.conftest import LLAMA_MODEL
 
 
@@ -24,6 +25,7 @@ def test_a_call_analysed_by_a_local_llm_server(llama_server: str, tmp_path: Path
                         OPENAI_SCHEMA_MODE="json_object", LLM_MAX_TOKENS=384))
     with TestClient(create_app(settings)) as client, \
             (AUDIO / "banking_card_block_16k.wav").open("rb") as f:
+        authorize(client, "uploader")
         started = time.monotonic()
         r = client.post("/api/transcribe/", files={"file": ("call.wav", f)})
         elapsed = time.monotonic() - started

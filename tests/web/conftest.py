@@ -1,6 +1,9 @@
 """A real browser against a real hub: Debian's chromium, driven by Playwright, and `audiohub
 serve` on a loopback port with its embedded defaults (SQLite, local models, in-process jobs).
 
+The hub has a user of each role (USERS, all with PASSWORD), made in its database before it
+starts; a test signs its page in through the login form, as a person does (`sign_in`).
+
 Screenshots of every page land in test-output/ui/ (AUDIOHUB_TEST_OUTPUT to move it)."""
 
 from __future__ import annotations
@@ -8,14 +11,20 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
-from tests.conftest import AUDIO
+from audiohub.access.permissions import ROLES
+from audiohub.access.service import AccessService
+from audiohub.config import RoleName, Settings
+from audiohub.persistence.db import Database, migrate
+from tests.conftest import AUDIO, make_settings
+from tests.keys import key_for
 from tests.processes import one_process
 
 CHROMIUM = os.environ.get("AUDIOHUB_TEST_CHROMIUM", "/usr/bin/chromium")
@@ -31,17 +40,57 @@ def shots() -> Path:
     return out
 
 
+USERS: dict[RoleName, str] = {role: f"{role}-ann" for role in ROLES}
+PASSWORD = "a long enough test password"
+
+
+@dataclass(frozen=True)
+class Hub:
+    url: str
+    key: str  # an admin's API key, for what a test checks behind the browser's back
+
+
+def _make_users(settings: Settings) -> None:
+    db = Database(settings.database_url)
+    try:
+        migrate(db.engine)
+        access = AccessService(db, settings.auth, settings.data_dir)
+        for role, name in USERS.items():
+            access.create_user(name, PASSWORD, role, "tests")
+    finally:
+        db.engine.dispose()
+
+
 @pytest.fixture(scope="module")
-def hub_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """One hub for a module's tests, with the seeded calls stored through the API."""
+def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
+    """One hub for a module's tests, with its users, and the seeded calls stored through the
+    API."""
     root = tmp_path_factory.mktemp("ui-hub")
+    settings = make_settings(root / "data")
+    key = key_for(settings, "admin")
+    _make_users(settings)
     with one_process(root / "data", root / "server.log", WORKERS="1") as url:
-        with httpx.Client(base_url=url, timeout=300) as client:
+        with httpx.Client(base_url=url, timeout=300,
+                          headers={"Authorization": f"Bearer {key}"}) as client:
             for name in SEEDED:
                 with (AUDIO / name).open("rb") as f:
                     r = client.post("/api/transcribe/", files={"file": (name, f)})
                 assert r.status_code == 200, r.text
-        yield url
+        yield Hub(url, key)
+
+
+@pytest.fixture(scope="module")
+def hub_url(hub: Hub) -> str:
+    return hub.url
+
+
+def sign_in(page: Page, hub_url: str, role: RoleName = "admin") -> None:
+    """Through the login form, as a person does: the page then shows who is signed in."""
+    page.goto(f"{hub_url}/ui/login")
+    page.fill("input[name=username]", USERS[role])
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button:has-text('Sign in')")
+    expect(page.locator("#signed-in-as")).to_have_text(USERS[role])
 
 
 # Module-scoped, not session: Playwright's sync API keeps an event loop running in the main

@@ -1,7 +1,8 @@
-"""The dashboard in a real browser (chromium) against a real hub on loopback: upload a recording,
-follow its job to the call page, click a value's evidence and hear the player jump to where it
-was said; filter, search and sort the calls; stats; prompts. Every page is also used with
-JavaScript turned off, and on a phone-sized screen."""
+"""The dashboard in a real browser (chromium) against a real hub on loopback, signed in as an
+admin through the login form: upload a recording, follow its job to the call page, click a
+value's evidence and hear the player jump to where it was said; filter, search and sort the
+calls; stats; prompts. Every page is also used with JavaScript turned off, and on a phone-sized
+screen. Who may see and do what, in the browser, is in test_browser_access.py."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 from playwright.sync_api import Page, expect
 
 from tests.conftest import AUDIO
+from tests.web.conftest import sign_in
 
 UPLOAD = AUDIO / "banking_card_block_8k.wav"  # not among the seeded calls: analysed anew
 ACTIVE_MARK = "rgb(255, 201, 92)"  # --mark-active in app.css
@@ -22,6 +24,7 @@ def player_time(page: Page) -> float:
 
 def test_upload_then_click_evidence_seeks_the_player(page: Page, hub_url: str,
                                                       shots: Path) -> None:
+    sign_in(page, hub_url)
     page.goto(f"{hub_url}/ui/upload")
     page.screenshot(path=shots / "upload.png", full_page=True)
     page.set_input_files("#files", str(UPLOAD))
@@ -64,6 +67,7 @@ def test_upload_then_click_evidence_seeks_the_player(page: Page, hub_url: str,
 
 
 def test_evidence_by_keyboard(page: Page, hub_url: str) -> None:
+    sign_in(page, hub_url)
     page.goto(f"{hub_url}/ui/")
     page.keyboard.press("Tab")
     expect(page.locator(".skip")).to_be_focused()  # the first stop skips the navigation
@@ -79,6 +83,7 @@ def test_evidence_by_keyboard(page: Page, hub_url: str) -> None:
 
 
 def test_calls_list_filters_searches_and_sorts(page: Page, hub_url: str, shots: Path) -> None:
+    sign_in(page, hub_url)
     page.goto(f"{hub_url}/ui/")
     rows = page.locator("table.calls tbody tr")
     assert rows.count() >= 3
@@ -115,6 +120,7 @@ def _seconds(clock: str) -> int:
 
 
 def test_stats_page_draws_its_charts(page: Page, hub_url: str, shots: Path) -> None:
+    sign_in(page, hub_url)
     page.goto(f"{hub_url}/ui/stats")
     expect(page.locator(".cards .card").first).to_contain_text("calls")
     assert page.locator("svg.chart").count() >= 5
@@ -123,6 +129,7 @@ def test_stats_page_draws_its_charts(page: Page, hub_url: str, shots: Path) -> N
 
 
 def test_prompts_page_edits_make_a_new_version(page: Page, hub_url: str, shots: Path) -> None:
+    sign_in(page, hub_url)
     page.goto(f"{hub_url}/ui/prompts")
     page.screenshot(path=shots / "prompts.png", full_page=True)
     page.click("text=refund_request")
@@ -143,6 +150,7 @@ def test_prompts_page_edits_make_a_new_version(page: Page, hub_url: str, shots: 
 def test_every_page_works_without_javascript(page_no_js: Page, hub_url: str,
                                              shots: Path) -> None:
     page = page_no_js
+    sign_in(page, hub_url)  # a plain form post: no script needed
     # Upload by the plain form: the jobs page refreshes itself until the call can be opened.
     page.goto(f"{hub_url}/ui/upload")
     page.set_input_files("#files", str(AUDIO / "ecommerce_refund_8k.wav"))
@@ -180,6 +188,7 @@ def test_every_page_works_without_javascript(page_no_js: Page, hub_url: str,
 
 def test_readable_on_a_phone(browser_phone: Page, hub_url: str, shots: Path) -> None:
     page = browser_phone
+    sign_in(page, hub_url)
     for path, name in (("/ui/", "calls-phone"), ("/ui/stats", "stats-phone")):
         page.goto(f"{hub_url}{path}")
         # Nothing wider than the screen but the table, which scrolls inside its own box.
@@ -194,6 +203,7 @@ def test_readable_on_a_phone(browser_phone: Page, hub_url: str, shots: Path) -> 
 
 
 def test_many_files_and_a_drop_each_get_their_own_progress(page: Page, hub_url: str) -> None:
+    sign_in(page, hub_url)
     page.goto(f"{hub_url}/ui/upload")
     # Two chosen at once: a row each, each followed to its call (both seeded before, so their
     # jobs end at once as the same call: deduplicated).

@@ -4,6 +4,7 @@ spans that slice the stored transcription exactly."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,8 +16,10 @@ from audiohub.domain import CallResult, CategorySpec, FieldSpec, Segment
 from audiohub.gateway.app import create_app
 from audiohub.web.views import call_view, transcript_lines
 from tests.conftest import AUDIO, make_settings
+from tests.keys import authorize
 
 HTML = {"accept": "text/html,application/xhtml+xml"}
+PASSWORD = "a long enough test password"
 
 
 @pytest.fixture
@@ -26,8 +29,22 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
+    """An admin's API key: a program, not a browser, so its forms need no CSRF token."""
     with TestClient(create_app(settings)) as c:
-        yield c
+        yield authorize(c, "admin")
+
+
+def sign_in_as_a_browser(client: TestClient) -> str:
+    """Drop the key and sign in through the login form with a new admin, as a browser does
+    (a session cookie); returns the CSRF token the dashboard's forms carry."""
+    client.headers.pop("Authorization")
+    client.app.state.access.create_user("ada", PASSWORD, "admin", "tests")  # type: ignore[attr-defined]
+    r = client.post("/ui/login", data={"username": "ada", "password": PASSWORD},
+                    follow_redirects=False)
+    assert r.status_code == 303, r.text
+    found = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/ui/upload").text)
+    assert found is not None
+    return found.group(1)
 
 
 def test_browsers_are_sent_to_the_dashboard_and_api_clients_keep_the_seed_json(
@@ -67,8 +84,12 @@ def test_bad_filters_get_a_400_page_naming_the_problem(client: TestClient) -> No
 
 
 def test_a_form_from_another_site_changes_nothing(client: TestClient) -> None:
+    # A signed-in browser's cookie goes along with any site's form: the origin is what tells.
+    # The form even carries the page's own CSRF token, so only the origin refuses it.
+    csrf = sign_in_as_a_browser(client)
     before = client.get("/ui/prompts/banking/card_block").text.count("<summary>Version")
-    form = {"action": "save", "version": "1", "prompt": "Hijacked", "fields": "x: y"}
+    form = {"action": "save", "version": "1", "prompt": "Hijacked", "fields": "x: y",
+            "csrf_token": csrf}
     r = client.post("/ui/prompts/banking/card_block", data=form,
                     headers={"origin": "http://evil.example"})
     assert r.status_code == 403 and "may not change this hub" in r.text
@@ -81,9 +102,21 @@ def test_a_form_from_another_site_changes_nothing(client: TestClient) -> None:
     after = client.get("/ui/prompts/banking/card_block").text
     assert after.count("<summary>Version") == before and "Hijacked" not in after
     r = client.post("/ui/upload", files={"file": ("a.wav", b"RIFF")},
-                    headers={"origin": "http://evil.example"})
+                    params={"csrf_token": csrf}, headers={"origin": "http://evil.example"})
     assert r.status_code == 403
     assert client.get("/api/jobs").json()["total"] == 0
+    # From the hub's own page, without the token: refused too; with it, saved.
+    r = client.post("/ui/prompts/banking/card_block", data={**form, "csrf_token": ""},
+                    headers={"origin": "http://testserver"})
+    assert r.status_code == 403 and "CSRF" in r.text
+    r = client.post("/ui/prompts/banking/card_block", data={**form, "prompt": "Mine"},
+                    headers={"origin": "http://testserver"}, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    # Signed out, another site's form is refused before anything else is looked at.
+    client.cookies.clear()
+    r = client.post("/ui/prompts/banking/card_block", data=form,
+                    headers={"origin": "http://evil.example"})
+    assert r.status_code == 403
 
 
 def test_upload_form_without_a_file_says_so(client: TestClient) -> None:
