@@ -58,6 +58,7 @@ TABLE: tuple[Case, ...] = (
     Case("GET", "/openapi.json", EVERY_ROLE, 200),
     Case("GET", "/docs", EVERY_ROLE, 200),
     Case("GET", "/redoc", EVERY_ROLE, 200),
+    Case("GET", "/docs/redoc.js", EVERY_ROLE, 200),
     Case("POST", "/api/transcribe/", UPLOADERS, 422),  # no file: reached, nothing analysed
     Case("GET", "/api/calls", EVERY_ROLE, 200),
     Case("GET", "/api/calls/{call_id}", EVERY_ROLE, 200, uploader=404),

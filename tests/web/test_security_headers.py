@@ -164,7 +164,13 @@ def test_the_docs_pages_name_the_bundles_and_the_schema(admin: TestClient) -> No
     assert "/ui/static/docs.js" in swagger
     redoc = admin.get("/redoc").text
     assert '<redoc spec-url="/openapi.json">' in redoc
-    assert "/docs/assets/redoc.standalone.js" in redoc
+    assert '<script src="/docs/redoc.js">' in redoc
+    # ReDoc's bundle with Redocly's logo served from the package, not their CDN (CSP, air gap).
+    script = admin.get("/docs/redoc.js")
+    assert script.status_code == 200
+    assert script.headers["content-type"].startswith("text/javascript")
+    assert b"cdn.redoc.ly" not in script.content and b"/docs/assets/favicon.png" in script.content
+    assert TestClient(admin.app).get("/docs/redoc.js").status_code == 401
     init = admin.get("/ui/static/docs.js").text
     assert 'url: "/openapi.json"' in init and 'dom_id: "#swagger-ui"' in init
 

@@ -128,15 +128,20 @@ class AccessService:
         row = UserRow(username=_check_name(username, USERNAME_PATTERN, "a user name"),
                       password_hash=_hasher.hash(_check_password(password)),
                       role=_check_role(role), disabled=False, created_at=_now())
+        self._add(row, self._audit_row(actor, AuditAction.USER_CREATED, f"{username} ({role})",
+                                       address), f"a user named {username!r} exists already")
+        return user_info(row)
+
+    def _add(self, row: UserRow | ApiKeyRow, audit: AuditRow, taken: str) -> None:
+        """A new user or key and its audit row, together; ConflictError(`taken`) when the name
+        is in use (the unique index says so, also when two requests race)."""
         try:
             with self.db.session() as session:
                 repo = AccessRepository(session)
                 repo.add(row)
-                repo.add(self._audit_row(actor, AuditAction.USER_CREATED, f"{username} ({role})",
-                                         address))
+                repo.add(audit)
         except IntegrityError as exc:
-            raise ConflictError(f"a user named {username!r} exists already") from exc
-        return user_info(row)
+            raise ConflictError(taken) from exc
 
     def users(self) -> list[UserInfo]:
         with self.db.session() as session:
@@ -199,15 +204,8 @@ class AccessService:
                         key_hash=token_hash(key), prefix=key[:10], role=_check_role(role),
                         created_by=actor, created_at=now,
                         expires_at=now + timedelta(days=expires_days) if expires_days else None)
-        try:
-            with self.db.session() as session:
-                repo = AccessRepository(session)
-                repo.add(row)
-                repo.add(self._audit_row(actor, AuditAction.KEY_CREATED, f"{name} ({role})",
-                                         address))
-        except IntegrityError as exc:
-            raise ConflictError(f"a key named {name!r} exists already; revoke it or choose "
-                                "another name") from exc
+        self._add(row, self._audit_row(actor, AuditAction.KEY_CREATED, f"{name} ({role})", address),
+                  f"a key named {name!r} exists already; revoke it or choose another name")
         return NewKey(info=key_info(row), key=key)
 
     def keys(self) -> list[KeyInfo]:

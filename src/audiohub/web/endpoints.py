@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from anyio import to_thread
-from fastapi import APIRouter, Depends, FastAPI, Form, Path, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -33,7 +33,7 @@ from audiohub.errors import (
     NotFoundError,
     describe_invalid,
 )
-from audiohub.gateway.endpoints import audit, delete_call, hub_of, readable_call
+from audiohub.gateway.endpoints import CallId, audit, delete_call, hub_of, readable_call
 from audiohub.jobs.endpoints import job_service
 from audiohub.jobs.schemas import Job
 from audiohub.jobs.service import JOBS_NEED_DATABASE
@@ -117,8 +117,7 @@ async def calls(request: Request, principal: Reader) -> HTMLResponse:
 
 
 @router.get("/calls/{call_id}", response_class=HTMLResponse)
-async def call_detail(request: Request, principal: Reader,
-                      call_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> HTMLResponse:
+async def call_detail(request: Request, principal: Reader, call_id: CallId) -> HTMLResponse:
     """One call: player, transcript by segment, values with their evidence, metrics."""
     result = await readable_call(request, principal, call_id)
     await audit(request, principal, AuditAction.CALL_VIEWED, call_id=call_id)
@@ -129,12 +128,11 @@ async def call_detail(request: Request, principal: Reader,
                                                   duration))
 
 
+Deleter = Annotated[Principal, Depends(requires(Permission.CALLS_DELETE))]
+
+
 @router.get("/calls/{call_id}/delete", response_class=HTMLResponse)
-async def delete_confirm(
-    request: Request,
-    principal: Annotated[Principal, Depends(requires(Permission.CALLS_DELETE))],
-    call_id: Annotated[int, Path(ge=1, le=MAX_ID)],
-) -> HTMLResponse:
+async def delete_confirm(request: Request, principal: Deleter, call_id: CallId) -> HTMLResponse:
     """The confirmation step before a call is deleted (a page, not a script: the CSP forbids
     inline ones)."""
     result = await readable_call(request, principal, call_id)
@@ -142,11 +140,7 @@ async def delete_confirm(
 
 
 @router.post("/calls/{call_id}/delete", response_class=RedirectResponse)
-async def call_delete(
-    request: Request,
-    principal: Annotated[Principal, Depends(requires(Permission.CALLS_DELETE))],
-    call_id: Annotated[int, Path(ge=1, le=MAX_ID)],
-) -> RedirectResponse:
+async def call_delete(request: Request, principal: Deleter, call_id: CallId) -> RedirectResponse:
     """Delete the call (the confirmation page's form), then back to the calls."""
     await delete_call(request, principal, call_id)
     return RedirectResponse("/ui/", status_code=303)
