@@ -8,7 +8,7 @@ from enum import StrEnum
 from pydantic import BaseModel, Field
 
 from audiohub.config import RoleName
-from audiohub.domain import MAX_ID
+from audiohub.domain import MAX_ID, UtcDatetime
 
 # A user name: letters, digits and . _ @ - (an email address fits; a space or a colon does not).
 USERNAME_PATTERN = r"^[A-Za-z0-9._@-]{1,64}$"
@@ -35,7 +35,6 @@ class AuditAction(StrEnum):
     EXPORT = "export"
     PROMPT_CHANGED = "prompt_changed"
     CALL_DELETED = "call_deleted"
-    AUDIO_REMOVED = "audio_removed"
     PURGE = "purge"
 
 
@@ -43,7 +42,7 @@ class UserInfo(BaseModel):
     username: str
     role: RoleName
     disabled: bool
-    created_at: datetime
+    created_at: UtcDatetime
 
 
 class KeyInfo(BaseModel):
@@ -51,10 +50,10 @@ class KeyInfo(BaseModel):
     prefix: str
     role: RoleName
     created_by: str
-    created_at: datetime
-    expires_at: datetime | None
-    revoked_at: datetime | None
-    last_used_at: datetime | None
+    created_at: UtcDatetime
+    expires_at: UtcDatetime | None
+    revoked_at: UtcDatetime | None
+    last_used_at: UtcDatetime | None
 
     def state(self, now: datetime) -> str:
         if self.revoked_at is not None:
@@ -73,7 +72,7 @@ class NewKey(BaseModel):
 
 class AuditEntry(BaseModel):
     id: int
-    at: datetime
+    at: UtcDatetime
     actor: str
     action: AuditAction
     call_id: int | None

@@ -44,13 +44,27 @@ def migrate(engine: Engine) -> None:
     cfg = Config()
     cfg.set_main_option("script_location", str(_MIGRATIONS))
     try:
-        with engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                # The prompt and persistence services migrate the same database as they start;
-                # the second waits here until the first has committed, then finds nothing to do.
-                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
+        with engine.connect() as conn:
+            sqlite = conn.dialect.name == "sqlite"
+            if sqlite:
+                # A migration that copies a table (SQLite's only way to change some things) must
+                # not cascade the old table's drop into domain_specific and jobs. The pragma is
+                # ignored inside a transaction, so it is set before one begins.
+                conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                conn.commit()
+            try:
+                with conn.begin():
+                    if conn.dialect.name == "postgresql":
+                        # The prompt and persistence services migrate the same database as they
+                        # start; the second waits here until the first has committed.
+                        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                                     {"key": _MIGRATION_LOCK})
+                    cfg.attributes["connection"] = conn
+                    command.upgrade(cfg, "head")
+            finally:
+                if sqlite:
+                    conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                    conn.commit()
     except SQLAlchemyError as exc:
         raise BackendUnavailableError(
             f"cannot migrate the database at {engine.url.render_as_string(hide_password=True)}: "
