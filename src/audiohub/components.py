@@ -68,7 +68,8 @@ class Components:
 
     def transcription_service(self) -> TranscriptionService:
         return TranscriptionService(self.transcriber, self.analyzer, self.prompt_source,
-                                    self.settings.stereo_agent_channel)
+                                    self.settings.stereo_agent_channel,
+                                    self.settings.max_audio_minutes * 60)
 
     def extraction_service(self) -> ExtractionService:
         return ExtractionService(self.analyzer, self.settings.review)

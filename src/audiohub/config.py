@@ -118,6 +118,29 @@ class JobSettings(BaseSettings):
     webhook_backoff_seconds: float = Field(
         default=2.0, ge=0, validation_alias="WEBHOOK_BACKOFF_SECONDS"
     )
+    # Seconds one attempt may take in all (resolve, connect, send, the answer's headers),
+    # however slowly the receiver trickles its answer.
+    webhook_timeout: float = Field(default=10.0, gt=0, le=300, validation_alias="WEBHOOK_TIMEOUT")
+    # Receivers webhooks may reach although they resolve to an internal address (loopback,
+    # private, link-local ...): comma-separated host names, addresses or CIDRs, e.g.
+    # "hooks.internal,10.0.0.0/8". Everything else must resolve to public addresses only.
+    webhook_allow_hosts: str = Field(default="", validation_alias="WEBHOOK_ALLOW_HOSTS")
+    # Threads sending webhooks, apart from the job workers: a slow receiver holds only these.
+    webhook_workers: int = Field(default=4, ge=1, le=64, validation_alias="WEBHOOK_WORKERS")
+    # A job whose stage is down (connection refused, timeout, 502-504) goes back as `retrying`
+    # with its recording and finished work kept, this many runs in all before it fails, waiting
+    # JOB_RETRY_BACKOFF_SECONDS, then twice that, and so on, between them.
+    max_attempts: int = Field(default=5, ge=1, le=50, validation_alias="JOB_MAX_ATTEMPTS")
+    retry_backoff_seconds: float = Field(default=30, ge=0,
+                                         validation_alias="JOB_RETRY_BACKOFF_SECONDS")
+    # A running job's worker writes a heartbeat every sixth of this; a job without one for this
+    # long (its worker died) is queued again by the next sweep (every twelfth of it).
+    stale_seconds: float = Field(default=60, ge=1, le=3600, validation_alias="JOB_STALE_SECONDS")
+    # How long a failed job keeps its recording (and kept transcription) for a retry.
+    failed_retention_days: float = Field(default=7, gt=0,
+                                         validation_alias="FAILED_JOB_RETENTION_DAYS")
+    # Jobs not yet ended (queued, retrying, running) past which new ones get 503 + Retry-After.
+    max_queued: int = Field(default=1000, ge=1, validation_alias="MAX_QUEUED_JOBS")
 
 
 class CelerySettings(BaseSettings):
@@ -241,6 +264,10 @@ class Settings(BaseSettings):
         default=8000, validation_alias=AliasChoices("API_GATEWAY_PORT", "AUDIOHUB_PORT")
     )
     max_upload_mb: float = Field(default=200, gt=0, validation_alias="MAX_UPLOAD_MB")
+    # The longest recording transcribed, read from its header before decoding and enforced while
+    # decoding: a few MB of compressed silence can decode to hours. The decoded 16 kHz audio is
+    # held whole for the transcriber, 3.84 MB a minute (240 min: ~0.92 GB).
+    max_audio_minutes: float = Field(default=240, gt=0, validation_alias="MAX_AUDIO_MINUTES")
     # The names the gateway answers to (Host header), comma-separated; "*" for any, "*.x.org"
     # for a domain's hosts. Not access control (AUTH is): it keeps a page on another site that
     # re-points its own name at 127.0.0.1 (DNS rebinding) from talking to a hub with AUTH=off.

@@ -57,6 +57,20 @@ class UnsupportedAudioError(InvalidInputError):
     error = "unsupported_audio"
 
 
+class WebhookTargetError(InvalidInputError):
+    """A webhook_url whose host does not resolve, or resolves to an internal address
+    (loopback, private, link-local ...) that WEBHOOK_ALLOW_HOSTS does not list."""
+
+    error = "webhook_target_refused"
+
+
+class AudioTooLongError(InvalidInputError):
+    """The recording lasts longer than MAX_AUDIO_MINUTES (by its header, or once decoded)."""
+
+    status_code = 413
+    error = "audio_too_long"
+
+
 class NotFoundError(AudioHubError):
     """A call, prompt or other record does not exist."""
 
@@ -149,6 +163,21 @@ class LLMUnavailableError(BackendUnavailableError):
     """The LLM provider did not answer usefully after the retries (timeout, 429, 5xx)."""
 
     error = "llm_unavailable"
+
+
+class QueueFullError(BackendUnavailableError):
+    """MAX_QUEUED_JOBS jobs are waiting or running already; send it again after `retry_after`
+    seconds."""
+
+    error = "queue_full"
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
 
 
 def describe_invalid(errors: Iterable[Mapping[str, Any]], whole: str = "") -> str:

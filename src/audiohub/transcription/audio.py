@@ -1,13 +1,17 @@
 """Decoding uploaded audio with PyAV (the FFmpeg bindings faster-whisper ships with).
 
-Every format FFmpeg reads works (wav, mp3, m4a/aac, ogg/opus, flac ...), at any sample rate and
-channel count; the result is always 16 kHz mono float32, what Whisper expects. Two-channel input
-also keeps each channel's loudness over time (`channel_energy`), which is what tells the parties
-of a call-centre stereo recording apart (see speakers.py).
+Every format FFmpeg reads works (wav, mp3, m4a/aac, ogg/opus, flac ...), at any sample rate from
+2 to 768 kHz and any channel count; the result is always 16 kHz mono float32, what Whisper
+expects. Two-channel input also keeps each channel's loudness over time (`channel_energy`),
+which is what tells the parties of a call-centre stereo recording apart (see speakers.py).
+
+Work is bounded by the recording's length, never by what its header claims: headers are checked
+first (headers.py), the length is capped (MAX_AUDIO_MINUTES) before and while decoding.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,13 +20,15 @@ import av
 import numpy as np
 import numpy.typing as npt
 
-from audiohub.errors import EmptyUploadError, UnsupportedAudioError
+from audiohub.errors import AudioTooLongError, EmptyUploadError, UnsupportedAudioError
+from audiohub.transcription.headers import TRUNCATION_TOLERANCE, check_shape, check_wav_sizes
 
 SAMPLE_RATE = 16000
 ENERGY_RATE = 100  # channel_energy frames per second: 10 ms, finer than Whisper's word timings
-# A stream whose decoded length is under this share of what its header declares was cut short.
-_TRUNCATION_TOLERANCE = 0.9
-_MAX_RESERVE_S = 4 * 3600.0
+# MAX_AUDIO_MINUTES's default, for callers without settings (tests, scripts).
+DEFAULT_MAX_SECONDS = 240 * 60.0
+# Decoded audio may run this far past the cap: codecs pad their last frame, resamplers flush.
+_CAP_SLACK_S = 1.0
 _EXTENSIONS = {"mov": "m4a", "matroska": "mka", "ogg": "ogg", "mp3": "mp3", "wav": "wav"}
 
 
@@ -50,25 +56,40 @@ class DecodedAudio:
         return _EXTENSIONS.get(first, first)
 
 
-def decode_file(path: Path) -> DecodedAudio:
-    """Decode `path` to 16 kHz mono float32.
+def decode_file(path: Path, max_seconds: float = DEFAULT_MAX_SECONDS) -> DecodedAudio:
+    """Decode `path` to 16 kHz mono float32, refusing recordings longer than `max_seconds`.
+
+    The length is checked against what the container declares, then measured by decoding
+    without keeping a sample (a header can lie or say nothing), and only then are the samples
+    decoded into one buffer of that length. A recording that is too long is refused having
+    cost one decoded frame of memory, whatever its header claims or its bytes hold; one that
+    is not costs its own length, at most `max_seconds`.
 
     Raises:
         EmptyUploadError: the file has no bytes.
-        UnsupportedAudioError: not audio, no audio stream, corrupt or truncated data.
+        AudioTooLongError: the recording is longer than `max_seconds`.
+        UnsupportedAudioError: not audio, no audio stream, a header no recording can have,
+            corrupt or truncated data.
     """
     if path.stat().st_size == 0:
         raise EmptyUploadError("the uploaded file is empty (0 bytes)")
+    check_wav_sizes(path)
     try:
-        with av.open(str(path), mode="r", metadata_errors="ignore") as container:
-            if not container.streams.audio:
-                raise UnsupportedAudioError("the file has no audio stream")
-            stream = container.streams.audio[0]
-            declared = _declared_seconds(container, stream)
+        with _open(path) as container:
+            stream = _audio_stream(container)
             rate = stream.codec_context.sample_rate or 0
             channels = stream.codec_context.channels or 0
-            meter = _ChannelEnergy(rate, declared) if channels == 2 and rate >= 100 else None
-            samples = _decode_stream(container, stream, declared, meter)
+            check_shape(rate, channels)
+            declared = _declared_seconds(container, stream)
+            if declared > max_seconds:
+                raise AudioTooLongError(_too_long(max_seconds, f"its header declares "
+                                                               f"{declared / 60:.1f} min"))
+            length_s = _measure(container, stream, max_seconds)
+        # A second pass rather than a seek back: raw streams (ADTS, piped formats) seek badly.
+        with _open(path) as container:
+            stream = container.streams.audio[0]
+            meter = _ChannelEnergy(rate, length_s) if channels == 2 else None
+            samples = _decode_stream(container, stream, length_s, max_seconds, meter)
             format_name = container.format.name
             codec = stream.codec_context.name
     except av.FFmpegError as exc:
@@ -76,11 +97,15 @@ def decode_file(path: Path) -> DecodedAudio:
             f"could not decode the file as audio ({exc.__class__.__name__}): upload wav, mp3, "
             "m4a, ogg/opus or flac"
         ) from exc
+    except (ValueError, OverflowError, ZeroDivisionError) as exc:
+        # PyAV's answer to header values it cannot represent (layouts, time bases, sizes).
+        raise UnsupportedAudioError(
+            f"the file's header has values the decoder cannot use ({exc.__class__.__name__}): "
+            "upload wav, mp3, m4a, ogg/opus or flac") from exc
     if samples.size == 0:
         raise UnsupportedAudioError("the file decoded to no audio samples: it is empty or corrupt")
-    _check_wav_complete(path)
     decoded_s = samples.size / SAMPLE_RATE
-    if declared and declared > 1.0 and decoded_s < declared * _TRUNCATION_TOLERANCE:
+    if declared and declared > 1.0 and decoded_s < declared * TRUNCATION_TOLERANCE:
         raise UnsupportedAudioError(
             f"the audio is truncated: its header declares {declared:.1f} s but only "
             f"{decoded_s:.1f} s could be decoded"
@@ -89,69 +114,93 @@ def decode_file(path: Path) -> DecodedAudio:
     return DecodedAudio(samples, format_name, codec, rate, channels, energy)
 
 
-def _check_wav_complete(path: Path) -> None:
-    """FFmpeg quietly clips a WAV's data chunk to the bytes present, so a cut-off upload would
-    decode "successfully"; the RIFF header still says how long the data should be."""
-    with path.open("rb") as f:
-        head = f.read(12)
-        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
-            return
-        while chunk := f.read(8):
-            if len(chunk) < 8:
-                return
-            size = int.from_bytes(chunk[4:8], "little")
-            if chunk[:4] == b"data":
-                present = path.stat().st_size - f.tell()
-                # 0 and 0xFFFFFFFF mean "unknown length" in streamed WAVs: nothing to compare.
-                if 0 < size < 0xFFFFFFFF and present < size * _TRUNCATION_TOLERANCE:
-                    raise UnsupportedAudioError(
-                        f"the WAV file is truncated: its header declares {size} bytes of audio "
-                        f"but only {present} are present"
-                    )
-                return
-            f.seek(size + (size & 1), 1)
+def _open(path: Path) -> av.container.InputContainer:
+    return av.open(str(path), mode="r", metadata_errors="ignore")
+
+
+def _audio_stream(container: av.container.InputContainer) -> av.AudioStream:
+    if not container.streams.audio:
+        raise UnsupportedAudioError("the file has no audio stream")
+    stream = container.streams.audio[0]
+    if stream.codec_context is None:  # FFmpeg read the header but has no decoder for it
+        raise UnsupportedAudioError(
+            "the file's audio codec cannot be decoded: upload wav, mp3, m4a, ogg/opus or flac")
+    return stream
+
+
+def _too_long(max_seconds: float, found: str) -> str:
+    return (f"the recording is longer than MAX_AUDIO_MINUTES ({max_seconds / 60:g} min): "
+            f"{found}. Send a shorter recording (split it), or raise MAX_AUDIO_MINUTES on the "
+            "service that transcribes (about 3.84 MB of memory per minute while it runs)")
 
 
 def _declared_seconds(container: av.container.InputContainer, stream: av.AudioStream) -> float:
+    """The stream's length by its container: its duration, else its frame count, else the
+    container's duration (FFmpeg's estimate from bitrate or timestamps); 0 if none says."""
     if stream.duration is not None and stream.time_base is not None:
-        return float(stream.duration * stream.time_base)
+        return max(float(stream.duration * stream.time_base), 0.0)
+    ctx = stream.codec_context
+    if stream.frames and ctx.frame_size and ctx.sample_rate:
+        return float(stream.frames * ctx.frame_size / ctx.sample_rate)
     if container.duration is not None:
-        return container.duration / av.time_base
+        return max(container.duration / av.time_base, 0.0)
     return 0.0
 
 
+def _measure(container: av.container.InputContainer, stream: av.AudioStream,
+             max_seconds: float) -> float:
+    """The stream's real length in seconds, decoded one frame at a time and nothing kept.
+
+    Raises:
+        AudioTooLongError: more than `max_seconds` (and the slack) decoded; decoding stops there.
+    """
+    seconds = 0.0
+    for frame in container.decode(stream):
+        seconds += frame.samples / frame.sample_rate  # the rate may change midway
+        if seconds > max_seconds + _CAP_SLACK_S:
+            raise AudioTooLongError(_too_long(
+                max_seconds, f"decoding stopped after {seconds / 60:.1f} min of audio"))
+    return seconds
+
+
 def _decode_stream(
-    container: av.container.InputContainer, stream: av.AudioStream, declared_s: float,
-    meter: _ChannelEnergy | None = None,
+    container: av.container.InputContainer, stream: av.AudioStream, length_s: float,
+    max_seconds: float, meter: _ChannelEnergy | None = None,
 ) -> npt.NDArray[np.float32]:
-    """Resample while decoding, straight into one buffer sized from the header.
+    """Resample while decoding, straight into one buffer of the measured length.
 
     A one-hour call is 230 MB at 16 kHz float32; collecting frames and concatenating them would
     hold it twice, and the source rate (44.1 kHz stereo) even more. `meter`, if given, sees each
     original frame before the downmix.
+
+    Raises:
+        AudioTooLongError: the stream decoded longer than it measured (it cannot, but the buffer
+            is never outgrown, so the cap holds whatever a decoder does).
     """
     resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
-    # A header can claim anything: never reserve more than _MAX_RESERVE_S up front (the buffer
-    # grows if the audio really is longer).
-    reserve_s = min(max(declared_s, 0.0), _MAX_RESERVE_S)
-    buf = np.empty(int(reserve_s * SAMPLE_RATE) + SAMPLE_RATE, dtype=np.float32)
+
+    def pieces() -> Iterator[npt.NDArray[np.float32]]:
+        for frame in container.decode(stream):
+            if meter is not None:
+                meter.add(frame)
+            for out in resampler.resample(frame):
+                yield np.asarray(out.to_ndarray(), dtype=np.float32).reshape(-1)
+        for out in resampler.resample(None):
+            yield np.asarray(out.to_ndarray(), dtype=np.float32).reshape(-1)
+
+    size = int((min(length_s, max_seconds) + _CAP_SLACK_S) * SAMPLE_RATE)
+    buf = np.empty(size, dtype=np.float32)
     used = 0
-
-    def put(frames: list[av.AudioFrame]) -> None:
-        nonlocal buf, used
-        for out in frames:
-            pcm = out.to_ndarray().reshape(-1)
-            if used + pcm.size > buf.size:  # the header under-declared: grow geometrically
-                buf = np.resize(buf, max(buf.size * 2, used + pcm.size))
-            buf[used:used + pcm.size] = pcm
-            used += pcm.size
-
-    for frame in container.decode(stream):
-        if meter is not None:
-            meter.add(frame)
-        put(resampler.resample(frame))
-    put(resampler.resample(None))
-    return buf[:used].copy() if used < buf.size // 2 else buf[:used]
+    for pcm in pieces():
+        if used + pcm.size > size:
+            break
+        buf[used:used + pcm.size] = pcm
+        used += pcm.size
+    else:
+        return buf[:used]
+    del buf  # before raising: the traceback keeps this frame's locals alive
+    raise AudioTooLongError(_too_long(
+        max_seconds, f"decoding stopped after {used / SAMPLE_RATE / 60:.1f} min of audio"))
 
 
 class _ChannelEnergy:
