@@ -50,6 +50,24 @@ class Stage(StrEnum):
 
 
 _LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+# The stage services that open the database as they start.
+_USES_DATABASE = (Stage.prompt, Stage.persistence)
+
+
+def _database_ready(settings: Settings) -> None:
+    """Migrate before serving, so a database that cannot be used ("audiohub" does not exist on a
+    fresh machine) is one line saying what to do and exit 2, not uvicorn's startup traceback."""
+    from audiohub.persistence.db import Database, migrate
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.database_url)
+    try:
+        migrate(db.engine)
+    except AudioHubError as exc:
+        console.print(f"[red]{exc.error}:[/red] {exc.detail}", soft_wrap=True)
+        raise typer.Exit(2) from None
+    finally:
+        db.engine.dispose()
 
 
 @app.command()
@@ -61,12 +79,26 @@ def serve(
     port: Annotated[int | None, typer.Option(
         help="Port; default the stage's seed variable (API_GATEWAY_PORT 8000, "
              "TRANSCRIPTION_SERVICE_PORT 8001 ...).")] = None,
+    split: Annotated[bool, typer.Option(
+        "--split", help="With `all`: the seed's five services as five processes (gateway on "
+                        "--port, stages on 127.0.0.1 at the seed's ports), stopped together.")
+    ] = False,
+    base_port: Annotated[int | None, typer.Option(
+        min=1, max=65531, help="With --split: gateway on this port, transcription, prompt, "
+                               "extraction, persistence on the next four.")] = None,
 ) -> None:
     """Serve the hub (`all`, the default) or one stage of it as its own service."""
     import uvicorn
 
     settings = _settings()
     host = host or settings.host
+    if split:
+        if stage is not Stage.all:
+            console.print("[red]--split starts all five services: use it with `serve all`[/red]")
+            raise typer.Exit(2)
+        from audiohub.split import run_split
+
+        raise typer.Exit(run_split(settings, host, port=port, base_port=base_port))
     if stage in (Stage.all, Stage.gateway):
         from audiohub.gateway.app import create_app
 
@@ -75,6 +107,7 @@ def serve(
                           "can reach it could read every call. Bind to 127.0.0.1, or turn AUTH "
                           "on (the default) and make an admin with `audiohub users create`.")
             raise typer.Exit(2)
+        _database_ready(settings)
         port = port or settings.port
         # The setup link the first start prints names the address it is served on.
         settings = settings.model_copy(update={"host": host, "port": port})
@@ -85,6 +118,8 @@ def serve(
                       "SERVICE_TOKEN:[/red] anyone who can reach it could read or write calls. "
                       "Set SERVICE_TOKEN (the gateway sends it) or bind to 127.0.0.1.")
         raise typer.Exit(2)
+    if stage in _USES_DATABASE:
+        _database_ready(settings)
     from audiohub.services import create_service_app
 
     name = cast(StageName, stage.value)

@@ -1,25 +1,57 @@
 """Getting an upload onto local disk safely: bounded in size, hashed on the way, never named by
-the client's filename. The same code takes a multipart file, a raw streamed body or the seed's
-hex-in-JSON bytes."""
+the client's filename. The same code takes a multipart file, a raw streamed body (audio/* or
+application/octet-stream, as the seed's load test sends it) or the seed's hex-in-JSON bytes."""
 
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import re
 import tempfile
 import unicodedata
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
+from email.message import Message
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from types import TracebackType
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
-from anyio import to_thread
+from anyio import from_thread, to_thread
 
 from audiohub.errors import EmptyUploadError, UploadTooLargeError
 from audiohub.gateway.pipeline import StagedAudio
 
 _CHUNK = 1 << 20
+
+
+# The raw-body alternative to the multipart field `file`, for a route's `openapi_extra`
+# (FastAPI merges it into the multipart request body it documents itself).
+RAW_AUDIO_BODY: dict[str, Any] = {"requestBody": {
+    "description": "The recording as the multipart field `file`, or as the raw body "
+                   "(`audio/*` or `application/octet-stream`, e.g. `curl --data-binary @call.mp3 "
+                   "-H 'Content-Type: audio/mpeg'`), named by `Content-Disposition: attachment; "
+                   "filename=...` or `X-Filename`, else `upload`.",
+    "content": {kind: {"schema": {"type": "string", "contentMediaType": kind}}
+                for kind in ("audio/*", "application/octet-stream")},
+}}
+
+
+def is_raw_audio(headers: Mapping[str, str]) -> bool:
+    """Whether the request body is the recording itself (the seed's `ab -p audio.mp3 -T
+    audio/mpeg`), not a form."""
+    kind = headers.get("content-type", "").split(";")[0].strip().lower()
+    return kind.startswith("audio/") or kind == "application/octet-stream"
+
+
+def raw_filename(headers: Mapping[str, str]) -> str | None:
+    """A raw body's name: `Content-Disposition`'s filename (RFC 6266, `filename*=UTF-8''...`
+    too), else `X-Filename`; `display_name` makes it safe."""
+    if disposition := headers.get("content-disposition"):
+        message = Message()
+        message["content-disposition"] = disposition
+        if name := message.get_filename():
+            return name
+    return headers.get("x-filename")
 
 
 def display_name(filename: str | None) -> str:
@@ -102,6 +134,40 @@ async def stage_chunks(
             if block:
                 sink.write(block)
         return sink.staged()
+
+
+class _BodyStream(io.RawIOBase):
+    """An async stream of chunks read as a blocking file from a worker thread: each read waits
+    on the event loop for the next chunk, so the body is never held whole."""
+
+    def __init__(self, chunks: AsyncIterator[bytes]) -> None:
+        self._chunks = chunks
+        self._left = b""
+        self._done = False
+
+    def readable(self) -> bool:
+        return True
+
+    async def _next(self) -> bytes:
+        return await anext(self._chunks)
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._left and not self._done:
+            try:
+                self._left = from_thread.run(self._next)
+            except StopAsyncIteration:
+                self._done = True
+        n = min(len(buffer), len(self._left))
+        memoryview(buffer).cast("B")[:n] = self._left[:n]
+        self._left = self._left[n:]
+        return n
+
+
+def blocking_body(chunks: AsyncIterator[bytes]) -> BinaryIO:
+    """A request body (`request.stream()`) as a file that code running in a worker thread
+    (`to_thread.run_sync`), such as `JobService.submit`, can stage like a multipart file.
+    Errors raised while reading (the body limit's 413, a client gone) surface in its reads."""
+    return io.BufferedReader(_BodyStream(chunks), buffer_size=_CHUNK)
 
 
 def stage_bytes(data: bytes, filename: str | None, tmp_dir: Path, limit: int) -> StagedAudio:
