@@ -49,7 +49,8 @@ def submit(client: TestClient, path: Path = CALL, **kw: Any) -> Any:
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str | None) -> Settings:
     return make_settings(tmp_path / "data", database_url,
-                         jobs=JobSettings(WEBHOOK_SECRET=SECRET, WEBHOOK_BACKOFF_SECONDS=0.05))
+                         jobs=JobSettings(WEBHOOK_SECRET=SECRET, WEBHOOK_BACKOFF_SECONDS=0.05,
+                                          WEBHOOK_ALLOW_HOSTS="127.0.0.1"))  # the receiver's
 
 
 @pytest.fixture

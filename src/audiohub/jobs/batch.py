@@ -18,6 +18,7 @@ from pathlib import Path
 from audiohub.errors import AudioHubError, InvalidInputError
 from audiohub.gateway.hub import Hub
 from audiohub.jobs.inprocess import InProcessQueue
+from audiohub.jobs.recovery import Sweeper
 from audiohub.jobs.schemas import Job, JobError
 from audiohub.jobs.service import JobService
 from audiohub.persistence.audio_store import sha256_file
@@ -83,6 +84,8 @@ def run_batch(hub: Hub, files: list[Path], workers: int, on_done: Callable[[Batc
         (copies if sha in seen else first).append(item)
         seen.add(sha)
     queue.start(service.process)
+    # Runs the retrying jobs (a stage was down) when they are due, so the batch ends.
+    sweeper = Sweeper(hub.parts.db, queue, hub.settings.jobs).start()
     finished = False
     try:
         for wave in (first, copies):
@@ -99,6 +102,7 @@ def run_batch(hub: Hub, files: list[Path], workers: int, on_done: Callable[[Batc
     finally:
         # Interrupted (Ctrl-C): do not wait for the jobs still queued; they stay in the jobs
         # table, and `audiohub serve` picks them up again.
+        sweeper.stop()
         queue.stop(timeout=30 if finished else 0)
     return items
 

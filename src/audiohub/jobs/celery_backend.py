@@ -7,12 +7,17 @@ to CELERY_ANALYSIS_QUEUE, where a worker runs the rest (`JobService.process`, th
 queue's task too). `audiohub worker` processes run them; each builds its Hub and JobService once,
 with the models of the queues it consumes loaded.
 
-A job survives a killed worker: messages are acknowledged only after the task returns
+A job survives a killed worker within about a minute: the run holds the job and writes a
+heartbeat while it runs, and once that has been silent for JOB_STALE_SECONDS a sweeper (in the
+gateway and in every worker, jobs/recovery.py) queues the job again. The broker's own
+redelivery backs that up: messages are acknowledged only after the task returns
 (`task_acks_late`), a pool child that dies has its message requeued
-(`task_reject_on_worker_lost`), and a message a vanished worker held becomes visible again after
-CELERY_VISIBILITY_TIMEOUT seconds (Redis). A task may therefore run twice for one job: a finished
-job is left alone, a kept transcription is not made again, and a call the job already stored is
-found by its job id.
+(`task_reject_on_worker_lost`), RabbitMQ requeues a dead connection's messages at once, and Redis
+makes a vanished worker's message visible again after CELERY_VISIBILITY_TIMEOUT. A task may
+therefore arrive more than once for one job: a copy that finds the job held by a live run, or
+ended, does nothing; a kept transcription is not made again, and a call the job already stored
+is found by its job id. Retrying jobs (a stage was down) are queued again by the same sweeper
+when they are due, so no message waits in the broker (or in a worker's prefetch) for hours.
 """
 
 from __future__ import annotations

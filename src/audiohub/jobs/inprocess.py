@@ -1,6 +1,7 @@
 """The default queue: worker threads inside `audiohub serve` (WORKERS, default 1). Nothing is
 lost when the process stops: a job's row says where it was, and the next start queues it again
-(`JobService.recover`)."""
+(`JobService.recover`). Retrying jobs whose time has come, and jobs a dead process held, are
+put here by the gateway's sweeper (jobs/recovery.py), as for Celery."""
 
 from __future__ import annotations
 

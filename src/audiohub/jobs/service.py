@@ -4,8 +4,13 @@ status, timings and result kept, and a signed webhook sent when it ends.
 `process(job_id)` is the task every queue backend runs; Celery splits it in two queues, running
 `transcribe(job_id)` first, which keeps the transcription on the job for `process` to go on from.
 Either can be run again for the same job (a crash, a redelivery) without storing a second call:
-a finished job is left alone, a kept transcription is not made again, and a call the job already
-stored is found by its job id.
+one run holds the job at a time (jobs/recovery.py), a finished job is left alone, a kept
+transcription is not made again, and a call the job already stored is found by its job id.
+
+A stage that is down (BackendUnavailableError, StorageError: connection refused, timeouts,
+502-504 after the stage client's own retries) does not fail the job: it waits as `retrying`,
+its recording and transcription kept, until JOB_MAX_ATTEMPTS runs have failed so. A failed job
+keeps its recording for FAILED_JOB_RETENTION_DAYS and can be queued again (`retry`).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import BinaryIO
 
@@ -24,20 +30,32 @@ from anyio import to_thread
 from sqlalchemy.exc import IntegrityError
 
 from audiohub.domain import TranscriptionResult
-from audiohub.errors import AudioHubError, ConfigurationError, NotFoundError
+from audiohub.errors import (
+    AudioHubError,
+    BackendUnavailableError,
+    ConfigurationError,
+    NotFoundError,
+    QueueFullError,
+    StorageError,
+)
 from audiohub.gateway.hub import Hub
 from audiohub.gateway.pipeline import StagedAudio
 from audiohub.gateway.uploads import stage_stream
 from audiohub.jobs.base import JobQueue
+from audiohub.jobs.delivery import Deliveries
 from audiohub.jobs.models import JobRow
-from audiohub.jobs.repository import JobRepository, to_job
+from audiohub.jobs.recovery import backoff, hold, now, retry_failed
+from audiohub.jobs.repository import RUNNABLE, JobRepository, to_job
 from audiohub.jobs.schemas import UNFINISHED, Job, JobAccepted, JobError, JobPage
-from audiohub.jobs.webhooks import WebhookAttempt, check_webhook_url, deliver
 
 log = logging.getLogger("audiohub")
 
 JOBS_NEED_DATABASE = ("jobs need the calls' database: set DATABASE_URL on the gateway (the one "
                       "the persistence service uses), or unset PERSISTENCE_SERVICE_URL")
+# Seconds a client told the queue is full waits before sending again.
+QUEUE_FULL_RETRY_AFTER = 30
+# What a stage that is down raises: the job waits for another attempt instead of failing.
+STAGE_DOWN = (BackendUnavailableError, StorageError)
 
 
 def jobs_available(hub: Hub) -> bool:
@@ -54,6 +72,9 @@ class JobService:
         self.queue = queue
         self.db = hub.parts.db
         self.spool = hub.settings.data_dir / "jobs"
+        self.settings = hub.settings.jobs
+        # Webhooks go out on threads of their own: a slow receiver never holds up a worker.
+        self.deliveries = Deliveries(self.db, hub.settings.jobs, self.get)
 
     # --- accepting --------------------------------------------------------------------------
 
@@ -63,7 +84,7 @@ class JobService:
         """Store the recording and the job, then queue it. The same Idempotency-Key returns the
         job it first made, whatever is sent with it."""
         if webhook_url:
-            check_webhook_url(webhook_url)
+            self.deliveries.check(webhook_url)
         if idempotency_key and submitted_by:
             # Each user's or key's own: the same key from someone else is another job, and never
             # hands them the first one's id.
@@ -71,6 +92,7 @@ class JobService:
                 f"{submitted_by}\0{idempotency_key}".encode()).hexdigest()
         if idempotency_key and (known := self._by_key(idempotency_key)) is not None:
             return known
+        self._check_room()
         job_id = uuid.uuid4().hex
         staged = stage_stream(source, filename, self.spool / "tmp",
                               self.hub.settings.max_upload_bytes)
@@ -105,6 +127,18 @@ class JobService:
             raise
         return JobAccepted(job_id=job_id, status="queued")
 
+    def _check_room(self) -> None:
+        """MAX_QUEUED_JOBS: refuse a new job while that many are waiting or running (a burst
+        beyond it would only wait, its recording on disk, past any client's patience)."""
+        limit = self.settings.max_queued
+        with self.db.session() as session:
+            waiting = JobRepository(session).unfinished_count()
+        if waiting >= limit:
+            raise QueueFullError(
+                f"{waiting} jobs are waiting or running, the most this hub queues "
+                f"(MAX_QUEUED_JOBS={limit}); send it again in {QUEUE_FULL_RETRY_AFTER} s",
+                retry_after=QUEUE_FULL_RETRY_AFTER)
+
     def _by_key(self, key: str) -> JobAccepted | None:
         with self.db.session() as session:
             row = JobRepository(session).by_key(key)
@@ -113,9 +147,12 @@ class JobService:
                 deduplicated=row.deduplicated)
 
     def recover(self) -> int:
-        """Queue again every job a stop or crash left unfinished; returns how many."""
+        """Queue again every job a stop or crash left unfinished, and send the webhooks it left
+        undelivered; returns how many jobs. Retrying jobs wait for their time (the sweeper's),
+        and a job another process holds is left to it (its run finds it held)."""
+        self.deliveries.recover()
         with self.db.session() as session:
-            ids = JobRepository(session).unfinished(UNFINISHED)
+            ids = JobRepository(session).unfinished(RUNNABLE)
         for job_id in ids:
             self.queue.enqueue(job_id)
         return len(ids)
@@ -153,29 +190,41 @@ class JobService:
         """Run one job to done or failed: the in-process queue's task, and the Celery analysis
         task. A job whose transcription is kept (another worker made it, or a crash came after
         it) goes on from there."""
-        job = self._open(job_id)
-        if job is None:
-            return
-        with self._failing(job_id):
-            if not self._settled(job_id, job):
-                stage1 = job.transcribed or self._transcribe(job_id, job)
-                self._finish(job_id, "done", call_id=self._complete(job_id, job, stage1))
+        with hold(self.db, job_id, self.settings.stale_seconds) as token:
+            if token is None or (job := self._open(job_id)) is None:
+                _skipped(job_id)
+                return
+            with self._failing(job_id, job):
+                if not self._settled(job_id, job):
+                    stage1 = job.transcribed or self._transcribe(job_id, job)
+                    self._finish(job_id, "done", call_id=self._complete(job_id, job, stage1))
 
     def transcribe(self, job_id: str) -> bool:
         """Only the first half (the Celery transcription task): transcribe, keep the result on
         the job, and say whether the job now waits for its analysis (`process`). False when it
-        has ended instead: done before, deduplicated, or failed."""
-        job = self._open(job_id)
-        if job is None:
-            return False
-        if job.transcribed is not None:  # a redelivery after the transcription was kept
-            return True
-        with self._failing(job_id):
-            if self._settled(job_id, job):
+        has ended instead (done before, deduplicated, failed), waits for a retry, or is held
+        by another run."""
+        with hold(self.db, job_id, self.settings.stale_seconds) as token:
+            if token is None or (job := self._open(job_id)) is None:
+                _skipped(job_id)
                 return False
-            self._transcribe(job_id, job)
-            return True
-        return False  # failed, and the job says why
+            with self._failing(job_id, job):
+                if job.transcribed is not None:  # a redelivery, or a retry, after it was kept
+                    self.record(job_id, {"status": "analyzing"})
+                elif self._settled(job_id, job):
+                    return False
+                else:
+                    self._transcribe(job_id, job)
+                # Free for the analysis worker to take.
+                with self.db.session() as session:
+                    JobRepository(session).release(job_id, token)
+                return True
+        return False  # failed or retrying, and the job says why
+
+    def retry(self, job_id: str, owner: str | None = None) -> JobAccepted:
+        """Queue a failed job again (POST /api/jobs/{id}/retry), with JOB_MAX_ATTEMPTS runs
+        ahead of it and its kept work; with `owner`, only that submitter's job."""
+        return retry_failed(self.db, self.queue, self.settings, job_id, owner)
 
     def fail(self, job_id: str, error: AudioHubError) -> None:
         """End a job that cannot go on (its analysis could not be queued)."""
@@ -193,16 +242,20 @@ class JobService:
                                    submitted_by=row.submitted_by),
                 force=row.force, timings=dict(row.timings or {}),
                 transcribed=(TranscriptionResult.model_validate(row.transcription)
-                             if row.transcription else None))
+                             if row.transcription else None), attempts=row.attempts)
 
     @contextmanager
-    def _failing(self, job_id: str) -> Iterator[None]:
+    def _failing(self, job_id: str, job: _OpenJob) -> Iterator[None]:
         """Whatever goes wrong, the job ends failed and says why, unless its call was stored
-        after all (a second run of it got there first and this one tripped over that)."""
+        after all (a second run of it got there first and this one tripped over that), or a
+        stage is down and attempts are left: then it waits as retrying."""
         try:
             yield
         except Exception as exc:  # the job must end either way; the log keeps the traceback
             if self._stored(job_id):
+                return
+            if isinstance(exc, STAGE_DOWN):
+                self._stage_down(job_id, job.attempts, exc)
                 return
             if isinstance(exc, AudioHubError):
                 self.fail(job_id, exc)
@@ -210,6 +263,27 @@ class JobService:
             log.exception("job %s failed", job_id)
             self._finish(job_id, "failed", error=JobError(
                 error="internal_error", detail=f"{type(exc).__name__}: {exc}"))
+
+    def _stage_down(self, job_id: str, attempts: int,
+                    exc: BackendUnavailableError | StorageError) -> None:
+        """Back to `retrying` with its work kept, the next attempt after the backoff; failed
+        once JOB_MAX_ATTEMPTS runs have ended so (its recording kept for a retry by hand)."""
+        most = self.settings.max_attempts
+        if attempts >= most:
+            log.warning("job %s failed after %d attempts: %s", job_id, attempts, exc.detail)
+            self._finish(job_id, "failed", error=JobError(
+                error=exc.error, detail=f"{exc.detail} (attempt {attempts} of {most}; retry "
+                                        f"the job once the stage is back)"))
+            return
+        wait = backoff(attempts, self.settings)
+        due = now() + timedelta(seconds=wait)
+        log.warning("job %s: attempt %d of %d failed (%s); trying again in %.0f s", job_id,
+                    attempts, most, exc.detail, wait)
+        self.record(job_id, {
+            "status": "retrying", "next_attempt_at": due, "claimed_by": None,
+            "heartbeat_at": None, "error": JobError(
+                error=exc.error, detail=f"{exc.detail} (attempt {attempts} of {most}; the next "
+                                        f"at {due:%Y-%m-%d %H:%M:%S} UTC)").model_dump()})
 
     def _settled(self, job_id: str, job: _OpenJob) -> bool:
         """End the job at once if its call exists: stored before a crash, or (unless forced) the
@@ -266,35 +340,28 @@ class JobService:
     def _finish(self, job_id: str, status: str, *, call_id: int | None = None,
                 deduplicated: bool = False, error: JobError | None = None) -> None:
         """End the job once: a run that finds it already ended (done by a redelivered copy of
-        itself) changes nothing, deletes nothing and sends no second webhook."""
+        itself) changes nothing, deletes nothing and sends no second webhook. A failed job
+        keeps its recording and transcription for a retry (FAILED_JOB_RETENTION_DAYS)."""
+        done = status == "done"
+        kept: dict[str, object] = {"transcription": None} if done else {}
         with self.db.session() as session:
             row = JobRepository(session).advance(
                 job_id, status=status, call_id=call_id, deduplicated=deduplicated,
-                error=error.model_dump() if error else None, transcription=None)
+                error=error.model_dump() if error else None, claimed_by=None,
+                heartbeat_at=None, next_attempt_at=None, **kept)
             if row is None:
                 return
             spool, webhook = row.spool_path, row.webhook_url
-        Path(spool).unlink(missing_ok=True)
-        if webhook:  # the job as GET /api/jobs/{id} shows it, result included
-            try:
-                self._notify(self.get(job_id))
-            except Exception:  # the job has ended either way; a lost webhook is logged
-                log.exception("job %s: the webhook could not be sent", job_id)
+        if done:
+            Path(spool).unlink(missing_ok=True)
+        if webhook:
+            self.deliveries.submit(job_id)
 
-    def _notify(self, job: Job) -> None:
-        attempts: list[dict[str, object]] = []
 
-        def record(attempt: WebhookAttempt) -> None:
-            attempts.append(attempt.model_dump(mode="json"))
-            with self.db.session() as session:  # the job has ended: not `self.record`
-                JobRepository(session).update(job.job_id, webhook_attempts=list(attempts))
-
-        settings = self.hub.settings.jobs
-        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-        payload = {"event": f"job.{job.status}", "job": job.model_dump(mode="json")}
-        assert job.webhook_url is not None
-        deliver(job.webhook_url, payload, secret, attempts=settings.webhook_attempts,
-                backoff_s=settings.webhook_backoff_seconds, record=record)
+def _skipped(job_id: str) -> None:
+    # A redelivered or second copy of the job (a broker's, a restart's): never run twice.
+    log.info("job %s is held by another run, waits for its retry, or has ended: this copy "
+             "does nothing", job_id)
 
 
 @dataclass
@@ -305,6 +372,7 @@ class _OpenJob:
     force: bool
     timings: dict[str, float]
     transcribed: TranscriptionResult | None
+    attempts: int
 
 
 class _StageClock:

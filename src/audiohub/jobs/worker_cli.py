@@ -64,6 +64,7 @@ def worker(
         worker_process_init.connect(preload, weak=False)
     worker_shutdown.connect(lambda **_: release_worker(), weak=False)
     _retention(settings)
+    _sweeper(settings)
     app.worker_main([
         "worker", f"--queues={','.join(names)}", f"--concurrency={concurrency}", f"--pool={pool}",
         "--loglevel=INFO", "--without-gossip", "--without-mingle",
@@ -86,6 +87,31 @@ def _retention(settings: Settings) -> None:
 
     def start(**_: object) -> None:
         DailyPurge(Components(settings).store, settings).start()
+
+    worker_ready.connect(start, weak=False)
+
+
+def _sweeper(settings: Settings) -> None:
+    """Queue again, from this worker too, the jobs of workers that died (their heartbeat went
+    silent for JOB_STALE_SECONDS) and the retrying jobs that are due: started once the worker is
+    up, in its main process, with a database connection and a broker client of its own."""
+    from celery.signals import worker_ready, worker_shutdown
+
+    from audiohub.jobs.celery_backend import CeleryQueue
+    from audiohub.jobs.recovery import Sweeper
+    from audiohub.persistence.db import Database
+
+    def start(**_: object) -> None:
+        db = Database(settings.database_url)
+        queue = CeleryQueue(settings.celery)
+        sweeper = Sweeper(db, queue, settings.jobs).start()
+
+        def stop(**_: object) -> None:
+            sweeper.stop()
+            queue.stop()
+            db.engine.dispose()
+
+        worker_shutdown.connect(stop, weak=False)
 
     worker_ready.connect(start, weak=False)
 

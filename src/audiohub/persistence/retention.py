@@ -4,6 +4,10 @@ worker (`DailyPurge`), and on demand with `audiohub purge [--dry-run]`.
 
 A recording is filed once however many calls hold the same audio, so its file goes only when no
 call that still offers it is left. The audit trail is never purged: each purge adds its row.
+
+FAILED_JOB_RETENTION_DAYS (default 7) is apart from these and always on: a failed job keeps its
+spooled recording for a retry that long, then `expire_failed_jobs` (the gateway's job sweeper,
+hourly) removes it; the job's row stays, saying why it failed.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import logging
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TypeVar
 
 from pydantic import BaseModel
@@ -20,6 +25,8 @@ from audiohub.access.schemas import AuditAction
 from audiohub.access.service import AccessService
 from audiohub.config import AuthSettings, Settings
 from audiohub.errors import NotFoundError
+from audiohub.jobs.repository import JobRepository
+from audiohub.persistence.db import Database
 from audiohub.persistence.repository import CallRepository
 from audiohub.persistence.service import SqlStore
 
@@ -134,6 +141,24 @@ def _detail(report: PurgeReport) -> str:
     return (f"{report.summary()}; RETENTION_DAYS={report.retention_days} "
             f"AUDIO_RETENTION_DAYS={report.audio_retention_days}; deleted [{ids}]; "
             f"recordings [{audio}]")[:500]
+
+
+def expire_failed_jobs(db: Database, days: float, now: datetime | None = None) -> int:
+    """Remove the recordings (and kept transcriptions) of jobs that failed more than `days`
+    ago; they can no longer be retried. Returns how many jobs lost theirs."""
+    cutoff = (now or datetime.now(UTC)) - timedelta(days=days)
+    removed = 0
+    while True:
+        with db.session() as session:
+            batch = JobRepository(session).failed_before(cutoff, _BATCH)
+        for job_id, path in batch:
+            with db.session() as session:
+                if not JobRepository(session).drop_recording(job_id):
+                    continue  # retried since
+            Path(path).unlink(missing_ok=True)  # after the commit, as a delete does
+            removed += 1
+        if len(batch) < _BATCH:
+            return removed
 
 
 class DailyPurge:
