@@ -15,8 +15,11 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from audiohub import __version__
+from audiohub.api_docs import ERROR_RESPONSES
+from audiohub.bodylimit import BodyLimit
 from audiohub.config import Settings
 from audiohub.errors import AudioHubError, UnauthorizedError, describe_invalid
+from audiohub.textguard import TextGuard
 
 log = logging.getLogger("audiohub")
 
@@ -42,20 +45,15 @@ def new_app(
     """
     app = FastAPI(title=title, version=__version__, description=description, lifespan=lifespan,
                   docs_url="/docs" if docs else None, redoc_url="/redoc" if docs else None,
-                  openapi_url="/openapi.json" if docs else None)
+                  openapi_url="/openapi.json" if docs else None, responses=ERROR_RESPONSES)
     app.state.settings = settings
     install_error_handlers(app)
-    limit = (body_limit or settings.max_upload_bytes) + _MULTIPART_SLACK
-
-    @app.middleware("http")
-    async def refuse_oversized(request: Request, call_next):  # type: ignore[no-untyped-def]
-        # Refuse before Starlette spools a huge body to disk; the upload code re-checks exactly.
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > limit:
-            detail = f"the request is larger than MAX_UPLOAD_MB ({settings.max_upload_mb:g} MB)"
-            return respond(request, 413, "file_too_large", detail)
-        return await call_next(request)
-
+    app.add_middleware(TextGuard, respond=respond)  # NUL, non-UTF-8, over-long URL text: 422
+    # Held while the body streams (chunked too); the upload code re-checks the file exactly.
+    app.add_middleware(
+        BodyLimit, limit=(body_limit or settings.max_upload_bytes) + _MULTIPART_SLACK,
+        detail=f"the request is larger than MAX_UPLOAD_MB ({settings.max_upload_mb:g} MB)",
+        respond=respond)
     return app
 
 

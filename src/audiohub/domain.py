@@ -6,14 +6,51 @@ between services without a second definition.
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Any, Literal, Self
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    Field,
+    model_validator,
+)
 
 # The largest id or offset the API looks up: beyond any stored row, and within what every
 # database's integer takes (a larger one would be an error inside the query, not a 404).
 MAX_ID = 2**31 - 1
+
+
+def clean_text(value: str) -> str:
+    """The value, if a database can store it; else a ValueError (a 422 in a request)."""
+    # PostgreSQL refuses NUL in text, and no database driver can encode a lone surrogate (JSON's
+    # "\ud800" parses to one): either would fail inside the query as a 500, not as a 422.
+    if "\x00" in value:
+        raise ValueError("must not contain NUL (\\u0000) characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text (no lone surrogates)") from None
+    return value
+
+
+# A string a client sends that is stored or looked up in the database. Constraints of its own
+# (min_length after stripping) go beside clean_text in one Annotated, not around CleanStr.
+CleanStr = Annotated[str, AfterValidator(clean_text)]
+
+
+def _assume_utc(value: Any) -> Any:
+    # SQLite keeps no time zone, and the hub writes every time in UTC: a time read back without
+    # one is UTC. An answer's times always carry their zone (RFC 3339, as OpenAPI's date-time).
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+# A time in an answer: always with its time zone.
+UtcDatetime = Annotated[AwareDatetime, BeforeValidator(_assume_utc)]
 
 
 class Word(BaseModel):
@@ -116,9 +153,9 @@ class Evidence(BaseModel):
 class FieldSpec(BaseModel):
     """One field of a category's schema."""
 
-    name: str
-    description: str = ""
-    kind: str = "text"
+    name: CleanStr
+    description: CleanStr = ""
+    kind: CleanStr = "text"
 
 
 class CategorySpec(BaseModel):
@@ -265,19 +302,19 @@ class TranscriptionResult(BaseModel):
 class CallRecord(BaseModel):
     """Everything stored about one analysed call."""
 
-    filename: str
-    audio_sha256: str
-    audio_format: str
+    filename: CleanStr
+    audio_sha256: CleanStr
+    audio_format: CleanStr
     transcript: Transcript
     classification: Classification
     extraction: Extraction
     token_usage: TokenUsage
     prompt_version: int
     # The job that analysed it, and the backends that did (see Pipeline.signature).
-    job_id: str | None = None
-    pipeline: str | None = None
+    job_id: CleanStr | None = None
+    pipeline: CleanStr | None = None
     # The user or key that submitted it (see audiohub.access).
-    submitted_by: str | None = None
+    submitted_by: CleanStr | None = None
 
 
 class DatabaseStatus(BaseModel):
@@ -313,7 +350,7 @@ class CallSummary(BaseModel):
     """One row of the calls list."""
 
     call_id: int
-    created_at: datetime
+    created_at: UtcDatetime
     filename: str
     duration_seconds: float
     domain: str
@@ -337,13 +374,14 @@ class CallFilter(BaseModel):
     """
 
     needs_review: bool | None = None
-    domain: str | None = None
-    category: str | None = None
+    domain: CleanStr | None = None
+    category: CleanStr | None = None
     since: date | None = None
     until: date | None = None
+    # Plain str: the search keeps only its words, so no NUL reaches a query (test_listing).
     q: str | None = Field(default=None, max_length=200)
     # Only the calls this user or key submitted (forced for a role that reads only its own).
-    submitted_by: str | None = Field(default=None, max_length=200)
+    submitted_by: CleanStr | None = Field(default=None, max_length=200)
     sort: SortColumn = "created_at"
     order: Literal["asc", "desc"] = "desc"
     limit: int = Field(default=50, ge=1, le=500)

@@ -53,6 +53,8 @@ NOBODY = {"username": "nobody", "name": "nobody"}
 
 TABLE: tuple[Case, ...] = (
     Case("GET", "/health", ANYONE, 200),
+    Case("GET", "/health/live", ANYONE, 200),
+    Case("GET", "/health/ready", ANYONE, 200),
     Case("GET", "/", EVERY_ROLE, 200),
     Case("GET", "/api/me", EVERY_ROLE, 200),
     Case("GET", "/openapi.json", EVERY_ROLE, 200),
@@ -68,6 +70,7 @@ TABLE: tuple[Case, ...] = (
     Case("POST", "/api/jobs", UPLOADERS, 422),
     Case("GET", "/api/jobs", EVERY_ROLE, 200),
     Case("GET", "/api/jobs/{job_id}", EVERY_ROLE, 200, uploader=404),
+    Case("POST", "/api/jobs/{job_id}/retry", UPLOADERS, 409, uploader=404),  # not failed
     Case("GET", "/api/audit", ADMIN, 200),
     Case("GET", "/ui", ANYONE, 307),
     Case("GET", "/ui/login", ANYONE, 200, signed_in=303),
@@ -82,6 +85,7 @@ TABLE: tuple[Case, ...] = (
     Case("GET", "/ui/upload", UPLOADERS, 200),
     Case("POST", "/ui/upload", UPLOADERS, 400),        # no file chosen
     Case("GET", "/ui/jobs?id={job_id}", EVERY_ROLE, 200, uploader=404),
+    Case("POST", "/ui/jobs/{job_id}/retry", UPLOADERS, 409, uploader=404),
     Case("GET", "/ui/stats", READERS, 200),
     Case("GET", "/ui/prompts", READERS, 200),
     Case("GET", "/ui/prompts/{domain}/{category}", READERS, 200, at=PROMPT),

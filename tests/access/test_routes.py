@@ -28,7 +28,9 @@ OPEN_MOUNTS = {
 
 # The only routes anyone may call (issue 14: liveness, signing in, the first admin's setup).
 PUBLIC_ROUTES = {
-    ("GET", "/health"),       # liveness only; details need health:detail
+    ("GET", "/health"),       # the seed's status; details need health:detail
+    ("GET", "/health/live"),  # liveness: the process answers, nothing else
+    ("GET", "/health/ready"),  # readiness: which parts are down; details need health:detail
     ("GET", "/ui/login"),
     ("POST", "/ui/login"),
     ("GET", "/ui/setup"),     # the one-time link checks its own token

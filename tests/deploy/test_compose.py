@@ -61,19 +61,21 @@ def test_compose_command_runs_the_stage_on_its_port(svc: Svc) -> None:
 
 
 @per_service
-def test_compose_healthcheck_probes_health_every_10s(svc: Svc) -> None:
+def test_compose_healthcheck_probes_readiness_every_10s(svc: Svc) -> None:
+    """Readiness, not liveness: `depends_on: service_healthy` must wait until the service can
+    work (its database, models, broker, stages), not only until its process answers."""
     check = compose_service(svc.name)["healthcheck"]
     assert check["interval"] == "10s"
     # The slim image has no curl: python's urllib, against this service's own port.
     assert check["test"][:3] == ["CMD", "python", "-c"]
-    assert f"'http://127.0.0.1:{svc.port}/health'" in check["test"][3]
+    assert f"'http://127.0.0.1:{svc.port}/health/ready'" in check["test"][3]
 
 
 class _Health(BaseHTTPRequestHandler):
     status = 200
 
     def do_GET(self) -> None:
-        self.send_response(self.status if self.path == "/health" else 404)
+        self.send_response(self.status if self.path == "/health/ready" else 404)
         self.send_header("Content-Type", "application/json")
         self.end_headers()
         self.wfile.write(b'{"status": "ok"}')
@@ -95,7 +97,7 @@ def health_server() -> Iterator[HTTPServer]:
 
 
 @per_service
-def test_compose_healthcheck_command_fails_unless_health_answers_200(
+def test_compose_healthcheck_command_fails_unless_ready_answers_200(
     svc: Svc, health_server: HTTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     code = compose_service(svc.name)["healthcheck"]["test"][3]

@@ -112,10 +112,14 @@ def test_k8s_deployment_and_service_agree_on_the_port(svc: Svc) -> None:
 
 
 @per_service
-def test_k8s_probes_hit_health_on_the_service_port(svc: Svc) -> None:
+def test_k8s_probes_hit_live_and_ready_on_the_service_port(svc: Svc) -> None:
+    """Liveness (and start) on /health/live, which checks nothing a restart would not cure;
+    readiness on /health/ready, which takes the pod out of the Service while a part is down."""
     c = container(svc.name)
-    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
-        assert c[probe]["httpGet"] == {"path": "/health", "port": svc.port}, probe
+    paths = {"startupProbe": "/health/live", "livenessProbe": "/health/live",
+             "readinessProbe": "/health/ready"}
+    for probe, path in paths.items():
+        assert c[probe]["httpGet"] == {"path": path, "port": svc.port}, probe
 
 
 @per_service

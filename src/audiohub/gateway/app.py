@@ -22,12 +22,14 @@ from audiohub.gateway.hub import build_hub
 from audiohub.jobs.celery_backend import CeleryQueue
 from audiohub.jobs.endpoints import router as jobs_router
 from audiohub.jobs.inprocess import InProcessQueue
+from audiohub.jobs.recovery import Sweeper
 from audiohub.jobs.service import JobService, jobs_available
-from audiohub.persistence.retention import DailyPurge, policy_set
+from audiohub.persistence.retention import DailyPurge, expire_failed_jobs, policy_set
 from audiohub.web.docs import install_docs
 from audiohub.web.endpoints import install_ui
 
 log = logging.getLogger("audiohub")
+HEALTH_PATHS = frozenset({"/health", "/health/live", "/health/ready"})
 
 
 def host_allowed(host: str, allowed: list[str]) -> bool:
@@ -46,6 +48,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         hub = await to_thread.run_sync(build_hub, settings)
         queue: InProcessQueue | CeleryQueue | None = None
         retention: DailyPurge | None = None
+        sweeper: Sweeper | None = None
+        jobs: JobService | None = None
         try:
             # Accounts, keys and the audit trail live in this process's database: DATABASE_URL
             # (shared by every gateway that uses it) or the data dir's SQLite file.
@@ -70,7 +74,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     # With Celery the broker keeps them, and redelivers a killed worker's job
                     # after CELERY_VISIBILITY_TIMEOUT; re-queueing here would run them twice.
                     await to_thread.run_sync(jobs.recover)
+                else:
+                    # Webhooks a killed worker was still sending: this process sends them.
+                    await to_thread.run_sync(jobs.deliveries.recover)
                 queue.start(jobs.process)
+                # Requeues dead workers' jobs and due retries, and expires failed jobs'
+                # recordings (this process spools them), for either queue.
+                sweeper = Sweeper(hub.parts.db, queue, settings.jobs, expire_failed_jobs).start()
             if policy_set(settings.auth):
                 if "persistence" in hub.remote:
                     log.info("RETENTION_DAYS/AUDIO_RETENTION_DAYS: the persistence service, "
@@ -79,10 +89,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     retention = DailyPurge(hub.store, settings).start()
             yield
         finally:
+            if sweeper is not None:
+                await to_thread.run_sync(sweeper.stop)
             if retention is not None:
                 await to_thread.run_sync(retention.stop)
             if queue is not None:
                 await to_thread.run_sync(queue.stop)
+            if jobs is not None:
+                await to_thread.run_sync(jobs.deliveries.stop)
             await hub.aclose()
 
     app = new_app(settings, "Audio Magic Hub",
@@ -95,9 +109,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.middleware("http")
     async def known_host(request: Request, call_next):  # type: ignore[no-untyped-def]
-        # /health stays open: probes (a kubelet's) name the pod's address, not the service's.
+        # The health routes stay open: probes (a kubelet's) name the pod's address, not the
+        # service's.
         host = request.headers.get("host", "")
-        if request.url.path != "/health" and not host_allowed(host, allowed):
+        if request.url.path not in HEALTH_PATHS and not host_allowed(host, allowed):
             return respond(request, 400, "host_not_allowed",
                            f"this hub does not answer to the host {host!r}; add it to "
                            "ALLOWED_HOSTS (comma-separated) if that is how it is reached")

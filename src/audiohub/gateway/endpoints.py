@@ -2,23 +2,42 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Annotated, Any
 
 from anyio import to_thread
 from fastapi import APIRouter, Depends, File, Path, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import SQLAlchemyError
 
 from audiohub import __version__
-from audiohub.access.guard import Reader, access_of, address_of, principal_of, requires
-from audiohub.access.permissions import Permission, Principal
+from audiohub.access.guard import Reader, Requirement, access_of, address_of, principal_of, requires
+from audiohub.access.permissions import ANONYMOUS, Permission, Principal
 from audiohub.access.schemas import AuditAction
+from audiohub.config import StageName
 from audiohub.domain import MAX_ID, CallFilter, CallPage, CallResult, Stats
 from audiohub.errors import MissingFileError, NotFoundError
 from audiohub.gateway.hub import Hub
-from audiohub.gateway.uploads import stage_upload
+from audiohub.gateway.uploads import (
+    RAW_AUDIO_BODY,
+    is_raw_audio,
+    raw_filename,
+    stage_chunks,
+    stage_upload,
+)
+from audiohub.health import (
+    HEALTH_RESPONSES,
+    LIVE_RESPONSES,
+    READY_RESPONSES,
+    ComponentHealth,
+    Health,
+    Live,
+    Probe,
+    broker_ping,
+    check_parts,
+    in_thread,
+    readiness,
+)
 
 router = APIRouter()
 
@@ -74,48 +93,109 @@ async def root(request: Request) -> dict[str, Any] | RedirectResponse:
     }
 
 
-@router.get("/health", dependencies=[Depends(requires(Permission.PUBLIC))])
-async def health(request: Request) -> dict[str, Any]:
-    """Status of every component; `status` is "healthy" only when all of them answer. Without
-    a key (or a role with health:detail) only `status`: the details name hosts and versions."""
+class HealthProbe(Requirement):
+    """Public, like `requires(Permission.PUBLIC)`, and never a 500 for the database it reports
+    on: a caller whose key cannot be checked while the database is down is answered as anyone
+    is (a wrong key with the database up is still refused)."""
+
+    def __init__(self) -> None:
+        super().__init__(Permission.PUBLIC)
+
+    async def __call__(self, request: Request) -> Principal:
+        try:
+            return await super().__call__(request)
+        except SQLAlchemyError:
+            request.state.principal = ANONYMOUS
+            return ANONYMOUS
+
+
+_PROBE = [Depends(HealthProbe())]
+
+
+@router.get("/health", response_model=None, dependencies=_PROBE, responses=HEALTH_RESPONSES)
+async def health(request: Request) -> JSONResponse:
+    """Status of every component (the seed's shape): `status` is "healthy" (200) only when all
+    of them answer, else "degraded" with 503, so a load balancer can act on it. Without a key
+    (or a role with health:detail) only `status`: the details name hosts and versions."""
     stages = hub_of(request).stages
-    checks = {
+    checks = await check_parts({
         "transcription": stages.transcription.health,
         "prompts": stages.prompts.health,
         "extraction": stages.extraction.health,
         "persistence": stages.persistence.health,
-    }
-
-    async def probe(check: Callable[[], Awaitable[str]]) -> dict[str, str]:
-        try:
-            return {"status": "healthy", "detail": await check()}
-        except Exception as exc:  # a health probe must report whatever broke, not crash
-            return {"status": "unhealthy", "detail": f"{type(exc).__name__}: {exc}"}
-
-    # All at once: a hung stage costs one probe timeout, not one per stage.
-    results = await asyncio.gather(*(probe(check) for check in checks.values()))
-    services = dict(zip(checks, results, strict=True))
-    ok = all(s["status"] == "healthy" for s in services.values())
-    status = "healthy" if ok else "degraded"
-    if not (await principal_of(request)).can(Permission.HEALTH_DETAIL):
-        return {"status": status}
-    return {"status": status, "services": services}
+    })
+    ok = all(c.ready for c in checks.values())
+    body = Health(status="healthy" if ok else "degraded")
+    if (await principal_of(request)).can(Permission.HEALTH_DETAIL):
+        body.services = {
+            name: ComponentHealth(status="healthy" if c.ready else "unhealthy", detail=c.detail)
+            for name, c in checks.items()}
+    return JSONResponse(body.model_dump(exclude_none=True), status_code=200 if ok else 503)
 
 
-@router.post("/api/transcribe/", response_model=None, responses={200: {"model": CallResult}})
+@router.get("/health/live", response_model=Live, responses=LIVE_RESPONSES,
+            dependencies=_PROBE)
+async def live() -> Live:
+    """Liveness: the process answers. Checks nothing else, so a probe that restarts on failure
+    never restarts the gateway for a stage or a database a restart would not bring back."""
+    return Live()
+
+
+@router.get("/health/ready", response_model=None, responses=READY_RESPONSES,
+            dependencies=_PROBE)
+async def ready(request: Request) -> JSONResponse:
+    """Readiness: 503 while a part the gateway cannot serve without is down (its database, the
+    broker when CELERY_BROKER_URL is set, each stage that runs as a service) or its models are
+    still loading. Anyone learns which parts; what failed there needs health:detail."""
+    checks = await check_parts(_required_parts(request))
+    detail = (await principal_of(request)).can(Permission.HEALTH_DETAIL)
+    return readiness(checks, detail=detail)
+
+
+def _required_parts(request: Request) -> dict[str, Probe]:
+    hub: Hub | None = getattr(request.app.state, "hub", None)
+    if hub is None:  # set once the start (models loaded) is over
+        return {"models": _not_loaded}
+    parts: dict[str, Probe] = {"database": in_thread(hub.parts.db.ping)}
+    if broker := hub.settings.celery.broker_url:
+        parts["broker"] = in_thread(lambda: broker_ping(broker))
+    # Each stage run as a service: its /health. Named as in /health ("prompts" for the prompt
+    # service); a stage in this process needs only the database and the models, checked above.
+    stages = hub.stages
+    remote: tuple[tuple[StageName, str, Probe], ...] = (
+        ("transcription", "transcription", stages.transcription.health),
+        ("prompt", "prompts", stages.prompts.health),
+        ("extraction", "extraction", stages.extraction.health),
+        ("persistence", "persistence", stages.persistence.health))
+    parts.update({name: probe for stage, name, probe in remote if stage in hub.remote})
+    return parts
+
+
+async def _not_loaded() -> str:
+    raise RuntimeError("the gateway is still starting: loading its models")
+
+
+@router.post("/api/transcribe/", response_model=None, responses={200: {"model": CallResult}},
+             openapi_extra=RAW_AUDIO_BODY)
 async def transcribe(
     request: Request,
     principal: Annotated[Principal, Depends(requires(Permission.CALLS_UPLOAD, limit="upload"))],
     file: Annotated[UploadFile | None, File()] = None,
     segments: SegmentsFlag = False,
 ) -> JSONResponse:
-    """Analyse one recording (any common audio format) and store the result."""
-    if file is None:
-        raise MissingFileError("send the recording as multipart form field 'file', "
-                               "e.g. curl -F file=@call.wav ...")
+    """Analyse one recording (any common audio format) and store the result. Send it as the
+    multipart field `file`, or as the raw body (`audio/*` or `application/octet-stream`)."""
     hub = hub_of(request)
     s = hub.settings
-    staged = await stage_upload(file.file, file.filename, s.data_dir / "tmp", s.max_upload_bytes)
+    tmp, limit = s.data_dir / "tmp", s.max_upload_bytes
+    if file is not None:
+        staged = await stage_upload(file.file, file.filename, tmp, limit)
+    elif is_raw_audio(request.headers):
+        staged = await stage_chunks(request.stream(), raw_filename(request.headers), tmp, limit)
+    else:
+        raise MissingFileError("send the recording as multipart form field 'file' (curl -F "
+                               "file=@call.wav ...) or as the raw body with Content-Type audio/* "
+                               "(curl --data-binary @call.mp3 -H 'Content-Type: audio/mpeg' ...)")
     staged = replace(staged, submitted_by=principal.subject)
     try:
         return JSONResponse((await hub.pipeline.process(staged)).output(segments))

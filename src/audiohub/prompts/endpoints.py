@@ -28,11 +28,13 @@ def _store(request: Request) -> SqlPromptStore:
 @router.post("/validate-and-generate", response_model=PromptResponse)
 async def validate_and_generate(request: Request, pair: PairRequest) -> PromptResponse:
     """The pair's prompt and field schema. For a pair the store does not know, an LLM analyzer
-    writes one (`generated: true`, saved in the background for review); with the local
-    analyzer the answer is `custom_prompt: null` and the analysis uses the general fallback."""
+    writes one (`generated: true`, saved in the background for review). When none is written
+    (the local analyzer, or the LLM failed) the answer is `custom_prompt: null` with
+    `reason_code` and `reason` saying why, and the analysis uses the general fallback."""
     generator: PromptGenerator = request.app.state.generator
-    spec = await to_thread.run_sync(generator.validate_and_generate, pair.domain, pair.category)
-    return PromptResponse.of(pair.domain, pair.category, spec)
+    answer = await to_thread.run_sync(generator.answer, pair.domain, pair.category)
+    return PromptResponse.of(pair.domain, pair.category, answer.spec,
+                             reason_code=answer.code, reason=answer.reason)
 
 
 @router.get("/fetch-prompt", response_model=PromptResponse)

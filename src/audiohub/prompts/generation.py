@@ -1,18 +1,26 @@
 """The seed's validate-and-generate: a known pair's prompt, or, for a pair the library lacks and
 an analyzer that can write one (an LLM), a generated prompt and field schema, used at once and
 saved in the background as version 1 with source "generated", for a person to review. The next
-call of that pair reads it from the store instead of generating again."""
+call of that pair reads it from the store instead of generating again.
+
+When no prompt is written, the answer says why (`PromptAnswer.reason`) and a warning in the log
+says it too; the call is then analysed with the general fallback's fields, as for any pair
+without a prompt."""
 
 from __future__ import annotations
 
 import logging
 import re
 import threading
-from typing import Protocol, runtime_checkable
+from dataclasses import dataclass
+from typing import Literal, Protocol, runtime_checkable
 
-from audiohub.domain import CategorySpec, FieldSpec, TokenCount
-from audiohub.errors import NotFoundError
+import httpx
+
+from audiohub.domain import CategorySpec, FieldSpec
+from audiohub.errors import LLMUnavailableError, NotFoundError
 from audiohub.llm.schemas import GeneratedSpec
+from audiohub.llm.structured import Structured
 from audiohub.prompts.base import PromptStore
 from audiohub.prompts.schemas import PromptEdit
 
@@ -20,14 +28,27 @@ log = logging.getLogger("audiohub")
 # Pairs the store may keep: what PairRequest accepts (never an empty or odd name).
 _NAME = re.compile(r"[A-Za-z0-9_\-]{1,100}")
 
+# Why a pair got no prompt (`reason_code`): the analyzer cannot write prompts (ANALYZER=local),
+# the names cannot be stored, the LLM's answer was not a valid prompt even re-asked, the LLM did
+# not answer in LLM_TIMEOUT, or it did not answer usefully at all (refused, 429, 5xx).
+NoPrompt = Literal["local_analyzer", "invalid_name", "invalid_output", "llm_timeout",
+                   "llm_unavailable"]
+
 
 @runtime_checkable
 class SpecAuthor(Protocol):
     """An analyzer that can write a category's prompt and fields (the LLM analyzers)."""
 
-    def generate_spec(
-        self, domain: str, category: str
-    ) -> tuple[GeneratedSpec | None, TokenCount]: ...
+    def generate_spec(self, domain: str, category: str) -> Structured[GeneratedSpec]: ...
+
+
+@dataclass(frozen=True)
+class PromptAnswer:
+    """The pair's prompt, or, when there is none, why not (`code`, and `reason` in words)."""
+
+    spec: CategorySpec | None
+    code: NoPrompt | None = None
+    reason: str | None = None
 
 
 class PromptGenerator:
@@ -42,19 +63,37 @@ class PromptGenerator:
         self._generated: dict[tuple[str, str], CategorySpec] = {}
 
     def validate_and_generate(self, domain: str, category: str) -> CategorySpec | None:
+        """The pair's prompt (None: use the general fallback); `answer` also says why not."""
+        return self.answer(domain, category).spec
+
+    def answer(self, domain: str, category: str) -> PromptAnswer:
+        """The pair's stored prompt, or one the analyzer writes now, or why there is none."""
         spec = self.store.get(domain, category)
-        if spec is not None or self.author is None or not (_NAME.fullmatch(domain)
-                                                            and _NAME.fullmatch(category)):
-            return spec
+        if spec is not None:
+            return PromptAnswer(spec)
+        if self.author is None:
+            return _none("local_analyzer", domain, category, "the analyzer (ANALYZER=local) "
+                         "does not write prompts; set ANALYZER=openai or gemini to have one "
+                         "written, or add the pair to the library")
+        if not (_NAME.fullmatch(domain) and _NAME.fullmatch(category)):
+            return _none("invalid_name", domain, category, "the names are not ones the prompt "
+                         "store keeps (1-100 letters, digits, '_' or '-')")
         with self._guard:
             lock = self._pairs.setdefault((domain, category), threading.Lock())
         with lock:  # the same new pair twice at once is generated once
             spec = self.store.get(domain, category) or self._pending(domain, category)
             if spec is not None:
-                return spec
-            written, _ = self.author.generate_spec(domain, category)
+                return PromptAnswer(spec)
+            try:
+                answer = self.author.generate_spec(domain, category)
+            except LLMUnavailableError as exc:
+                code: NoPrompt = "llm_timeout" if _timed_out(exc) else "llm_unavailable"
+                return _none(code, domain, category, str(exc))
+            written = answer.value
             if written is None:
-                return None
+                return _none("invalid_output", domain, category, "the LLM's answer was not a "
+                             "valid prompt and field list, even re-asked: "
+                             + "; ".join(answer.problems))
             spec = CategorySpec(
                 domain=domain, category=category, description=written.description,
                 prompt=written.prompt, source="generated",
@@ -64,7 +103,7 @@ class PromptGenerator:
         thread = threading.Thread(target=self._save, args=(spec,), name="save-prompt")
         self._saving.append(thread)
         thread.start()
-        return spec
+        return PromptAnswer(spec)
 
     def save(self, domain: str, category: str, edit: PromptEdit) -> CategorySpec:
         """Store a person's edit or approval as the pair's next version and return it.
@@ -102,3 +141,22 @@ class PromptGenerator:
         for thread in list(self._saving):
             thread.join(timeout)
         self._saving = [t for t in self._saving if t.is_alive()]
+
+
+def _none(code: NoPrompt, domain: str, category: str, reason: str) -> PromptAnswer:
+    """No prompt for the pair, said in the log: a warning when an LLM failed to write one."""
+    level = logging.INFO if code == "local_analyzer" else logging.WARNING
+    log.log(level, "no prompt for %s/%s (%s): %s; its calls use the general fallback's fields",
+            domain, category, code, reason)
+    return PromptAnswer(None, code, reason)
+
+
+def _timed_out(exc: BaseException) -> bool:
+    """Whether the provider's failure was a timeout (LLM_TIMEOUT or GEMINI_TIMEOUT passed): the
+    SDKs raise their own errors from the HTTP client's timeout."""
+    chain: list[BaseException] = []
+    link: BaseException | None = exc
+    while link is not None and link not in chain:  # a chain can loop back on itself
+        chain.append(link)
+        link = link.__cause__ or link.__context__
+    return any(isinstance(e, TimeoutError | httpx.TimeoutException) for e in chain)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -14,7 +15,7 @@ from pydantic import (
     field_validator,
 )
 
-from audiohub.domain import CategorySpec, FieldSpec
+from audiohub.domain import CategorySpec, CleanStr, FieldSpec, clean_text
 from audiohub.llm.schemas import Name
 
 _NAME = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_\-]+$")
@@ -35,12 +36,20 @@ class PromptResponse(BaseModel):
     spec: CategorySpec | None = None
     # Written by an LLM for a pair the library lacked, not reviewed by a person yet.
     generated: bool = False
+    reason_code: str | None = Field(default=None, description=(
+        "Why `custom_prompt` is null: local_analyzer (ANALYZER=local writes no prompts), "
+        "invalid_name, invalid_output (the LLM's answer was not a valid prompt, even "
+        "re-asked), llm_timeout, llm_unavailable. The call then uses the general fallback's "
+        "fields."))
+    reason: str | None = Field(default=None, description="The same, in words: what failed.")
 
     @classmethod
-    def of(cls, domain: str, category: str, spec: CategorySpec | None) -> PromptResponse:
+    def of(cls, domain: str, category: str, spec: CategorySpec | None, *,
+           reason_code: str | None = None, reason: str | None = None) -> PromptResponse:
         return cls(domain=domain, category=category,
                    custom_prompt=spec.prompt if spec else None, spec=spec,
-                   generated=spec is not None and spec.source == "generated")
+                   generated=spec is not None and spec.source == "generated",
+                   reason_code=reason_code, reason=reason)
 
 
 class DomainsResponse(BaseModel):
@@ -58,10 +67,12 @@ class PromptEdit(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    description: str
-    prompt: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+    # CleanStr: what is saved must be text PostgreSQL takes (no NUL, no lone surrogate).
+    description: CleanStr
+    prompt: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1),
+                      AfterValidator(clean_text)]
     fields: list[FieldSpec] = Field(min_length=1)
-    examples: list[str]
+    examples: list[CleanStr]
     source: Literal["edited", "approved"] = "edited"
 
     @field_validator("fields")

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from anyio import to_thread
-from fastapi import APIRouter, Depends, FastAPI, Form, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -199,6 +199,18 @@ async def job_status(
     for job_id in id:
         found.append(await to_thread.run_sync(jobs.get, job_id, principal.owner_scope))
     return _jobs_page(request, found, [])
+
+
+@router.post("/jobs/{job_id}/retry", response_class=RedirectResponse)
+async def job_retry(
+    request: Request,
+    principal: Annotated[Principal, Depends(requires(Permission.CALLS_UPLOAD))],
+    job_id: Annotated[str, Path(min_length=1, max_length=32)],
+) -> RedirectResponse:
+    """The jobs page's Retry button on a failed job (POST /api/jobs/{id}/retry), then back to
+    the page, which follows the job again."""
+    await to_thread.run_sync(job_service(request).retry, job_id, principal.owner_scope)
+    return RedirectResponse(f"/ui/jobs?{urlencode([('id', job_id)])}", status_code=303)
 
 
 def _jobs_page(request: Request, jobs: list[Job], refused: list[tuple[str, str]],

@@ -34,7 +34,7 @@ from audiohub.llm.schemas import (
     GeneratedSpec,
     combined_model,
 )
-from audiohub.llm.structured import ask
+from audiohub.llm.structured import Structured, ask
 from audiohub.prompts.library import FALLBACK_CATEGORY, FALLBACK_DOMAIN
 
 Label = Literal["positive", "neutral", "negative"]
@@ -124,14 +124,18 @@ class LLMAnalyzer:
                                              "partial_reasons": problems})
         return Extraction(domain_specific_data=fields, general_metrics=metrics, tokens=usage)
 
-    def generate_spec(self, domain: str, category: str) -> tuple[GeneratedSpec | None, TokenCount]:
-        """A description, prompt and field list for a pair the library lacks (None if the model
-        gave no valid one: the caller then keeps the general fallback)."""
-        answer = ask(self.client, LLMRequest(
+    def generate_spec(self, domain: str, category: str) -> Structured[GeneratedSpec]:
+        """A description, prompt and field list for a pair the library lacks: `value` is None
+        and `problems` says why if the model gave no valid one, even re-asked (the caller then
+        keeps the general fallback).
+
+        Raises:
+            LLMUnavailableError: the provider did not answer (timeout, refused, 429, 5xx).
+        """
+        return ask(self.client, LLMRequest(
             system=prompts.GENERATE_SYSTEM, user=prompts.generate_user(domain, category),
             schema=GeneratedSpec.model_json_schema(), schema_name="category_spec",
             max_tokens=self.settings.max_tokens), GeneratedSpec)
-        return answer.value, answer.usage
 
 
 def _restored(general: dict[str, Any], restore: Callable[[str], str]) -> dict[str, Any]:
