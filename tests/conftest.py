@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import uuid
@@ -80,18 +81,24 @@ def pg_server() -> str:
     return PG_ADMIN
 
 
-@pytest.fixture
-def pg_url(pg_server: str) -> Iterator[str]:
-    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+@contextlib.contextmanager
+def pg_database(pg_server: str) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database, dropped afterwards (for fixtures of any scope)."""
     name = f"audiohub_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(pg_server, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    base = pg_server.rsplit("/", 1)[0]
     try:
-        yield f"{base}/{name}"
+        yield f"{pg_server.rsplit('/', 1)[0]}/{name}"
     finally:
         with psycopg.connect(pg_server, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def pg_url(pg_server: str) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    with pg_database(pg_server) as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

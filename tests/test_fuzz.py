@@ -12,13 +12,11 @@ cover real audio, its limits and hostile files.
 
 from __future__ import annotations
 
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack
 
 import httpx
-import psycopg
 import pytest
 import requests
 import schemathesis
@@ -35,7 +33,7 @@ from schemathesis.specs.openapi.checks import (
 from audiohub.config import ServiceSettings, Settings
 from audiohub.gateway.app import create_app
 from audiohub.services import create_service_app
-from tests.conftest import make_settings
+from tests.conftest import make_settings, pg_database
 from tests.keys import key_for
 from tests.processes import serve_in_thread
 
@@ -50,14 +48,8 @@ STAGES = ("prompt", "transcription", "extraction", "persistence")
 
 @pytest.fixture(scope="module")
 def fuzz_db(pg_server: str) -> Iterator[str]:
-    name = f"audiohub_fuzz_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(pg_server, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{pg_server.rsplit('/', 1)[0]}/{name}"
-    finally:
-        with psycopg.connect(pg_server, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with pg_database(pg_server) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

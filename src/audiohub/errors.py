@@ -109,11 +109,8 @@ class UnauthorizedError(AudioHubError):
         return {"WWW-Authenticate": 'Bearer realm="audiohub"'}
 
 
-class RateLimitedError(AudioHubError):
-    """Too many requests of one kind from one caller; try again after `retry_after` seconds."""
-
-    status_code = 429
-    error = "rate_limited"
+class _RetryAfter(AudioHubError):
+    """An error that tells the client when to send the request again (Retry-After)."""
 
     def __init__(self, detail: str, retry_after: int) -> None:
         super().__init__(detail)
@@ -122,6 +119,13 @@ class RateLimitedError(AudioHubError):
     @property
     def headers(self) -> dict[str, str]:
         return {"Retry-After": str(self.retry_after)}
+
+
+class RateLimitedError(_RetryAfter):
+    """Too many requests of one kind from one caller; try again after `retry_after` seconds."""
+
+    status_code = 429
+    error = "rate_limited"
 
 
 class ConflictError(AudioHubError):
@@ -165,19 +169,11 @@ class LLMUnavailableError(BackendUnavailableError):
     error = "llm_unavailable"
 
 
-class QueueFullError(BackendUnavailableError):
+class QueueFullError(_RetryAfter, BackendUnavailableError):
     """MAX_QUEUED_JOBS jobs are waiting or running already; send it again after `retry_after`
     seconds."""
 
     error = "queue_full"
-
-    def __init__(self, detail: str, retry_after: int) -> None:
-        super().__init__(detail)
-        self.retry_after = retry_after
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Retry-After": str(self.retry_after)}
 
 
 def describe_invalid(errors: Iterable[Mapping[str, Any]], whole: str = "") -> str:

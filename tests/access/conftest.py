@@ -3,14 +3,12 @@ kind (live, revoked, expired) and a stored call to read."""
 
 from __future__ import annotations
 
-import contextlib
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
@@ -18,21 +16,7 @@ from sqlalchemy import update
 from audiohub.access.models import ApiKeyRow
 from audiohub.access.service import AccessService
 from audiohub.config import RoleName
-from tests.conftest import AUDIO
-
-
-@contextlib.contextmanager
-def pg_database(pg_server: str) -> Iterator[str]:
-    """A fresh PostgreSQL database, dropped afterwards: tests/conftest.py's `pg_url`, for
-    fixtures wider than one test."""
-    name = f"audiohub_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(pg_server, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{pg_server.rsplit('/', 1)[0]}/{name}"
-    finally:
-        with psycopg.connect(pg_server, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+from tests.conftest import AUDIO, pg_database
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])

@@ -14,7 +14,8 @@ from audiohub.access.guard import SESSION_COOKIE
 from audiohub.access.service import AccessService
 from audiohub.config import AuthSettings
 from audiohub.persistence.db import Database, migrate
-from tests.access.conftest import bearer, expire_key, make_key, pg_database
+from tests.access.conftest import bearer, expire_key, make_key
+from tests.conftest import pg_database
 from tests.processes import Server, free_port
 
 PASSWORD = "a long enough test password"

@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 
 from audiohub.config import CelerySettings, JobSettings, Settings
@@ -25,7 +23,7 @@ from audiohub.jobs.webhooks import SIGNATURE_HEADER, verify
 from audiohub.persistence.db import Database
 from tests.conftest import AUDIO, make_settings
 from tests.keys import authorize
-from tests.processes import free_port, serve_in_thread
+from tests.processes import free_port
 
 CALL = AUDIO / "banking_card_block_16k.wav"
 SECRET = "whsec-test"
@@ -51,21 +49,6 @@ def settings(tmp_path: Path, database_url: str | None) -> Settings:
     return make_settings(tmp_path / "data", database_url,
                          jobs=JobSettings(WEBHOOK_SECRET=SECRET, WEBHOOK_BACKOFF_SECONDS=0.05,
                                           WEBHOOK_ALLOW_HOSTS="127.0.0.1"))  # the receiver's
-
-
-@pytest.fixture
-def receiver() -> Iterator[tuple[str, list[tuple[dict[str, str], bytes]]]]:
-    """A real HTTP server on loopback that keeps every webhook it gets."""
-    got: list[tuple[dict[str, str], bytes]] = []
-    app = FastAPI()
-
-    @app.post("/hook")
-    async def hook(request: Request) -> dict[str, bool]:
-        got.append((dict(request.headers), await request.body()))
-        return {"ok": True}
-
-    with serve_in_thread(app) as url:
-        yield f"{url}/hook", got
 
 
 def test_a_job_is_accepted_at_once_and_ends_with_the_seed_output(

@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 
 from audiohub.access.service import AccessService
@@ -45,7 +44,6 @@ from audiohub.jobs.webhooks import (
 from audiohub.persistence.db import Database
 from tests.conftest import AUDIO, make_settings
 from tests.keys import new_key
-from tests.processes import serve_in_thread
 
 CALL = AUDIO / "banking_card_block_16k.wav"
 OTHER_CALL = AUDIO / "ecommerce_refund_16k.wav"
@@ -133,21 +131,6 @@ def test_an_internal_webhook_target_is_refused_at_submission(
         assert url == "http://0177.0.0.1/" and body["error"] == "invalid_input", body
     assert client.get("/api/jobs").json()["total"] == 0  # nothing stored
     assert not [p for p in (data_dir / "jobs").rglob("*") if p.is_file()]
-
-
-@pytest.fixture
-def receiver() -> Iterator[tuple[str, list[tuple[dict[str, str], bytes]]]]:
-    """A real HTTP server on loopback that keeps every webhook it gets."""
-    got: list[tuple[dict[str, str], bytes]] = []
-    app = FastAPI()
-
-    @app.post("/hook")
-    async def hook(request: Request) -> dict[str, bool]:
-        got.append((dict(request.headers), await request.body()))
-        return {"ok": True}
-
-    with serve_in_thread(app) as url:
-        yield f"{url}/hook", got
 
 
 def test_an_allowed_receiver_gets_the_signed_webhook_and_only_its_owner_and_admins_see_it(
