@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import re
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import psycopg
 import pytest
 from sqlalchemy import create_engine, text
 
@@ -26,7 +24,7 @@ from audiohub.domain import (
     TokenUsage,
     Transcript,
 )
-from tests.conftest import AUDIO, make_settings
+from tests.conftest import AUDIO, make_settings, pg_database
 from tests.keys import key_for
 from tests.processes import Server, start_five
 
@@ -51,21 +49,16 @@ class Cluster:
 
 @pytest.fixture(scope="module")
 def cluster(pg_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    name = f"audiohub_svc_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(pg_server, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    database_url = f"{pg_server.rsplit('/', 1)[0]}/{name}"
     root = tmp_path_factory.mktemp("five")
-    servers = start_five(root, database_url, TOKEN)
-    try:
-        for server in servers.values():
-            server.start()
-        yield Cluster(servers, {stage: root / stage for stage in servers})
-    finally:
-        for server in servers.values():
-            server.stop()
-        with psycopg.connect(pg_server, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with pg_database(pg_server) as database_url:
+        servers = start_five(root, database_url, TOKEN)
+        try:
+            for server in servers.values():
+                server.start()
+            yield Cluster(servers, {stage: root / stage for stage in servers})
+        finally:
+            for server in servers.values():
+                server.stop()
 
 
 def _post_call(cluster: Cluster) -> httpx.Response:

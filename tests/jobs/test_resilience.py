@@ -27,7 +27,7 @@ from audiohub.gateway.app import create_app
 from audiohub.jobs.models import JobRow
 from audiohub.persistence.db import Database
 from audiohub.persistence.retention import expire_failed_jobs
-from tests.conftest import AUDIO, make_settings
+from tests.conftest import AUDIO, make_settings, pg_database
 from tests.jobs.test_celery import REDIS, long_call
 from tests.keys import authorize, key_for
 from tests.processes import Server, start_five
@@ -77,26 +77,21 @@ class Cluster:
 def cluster(pg_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     """The five services, the gateway with DATABASE_URL (jobs live next to the calls) and
     short retry settings."""
-    name = f"audiohub_jobs_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(pg_server, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    database_url = f"{pg_server.rsplit('/', 1)[0]}/{name}"
     root = tmp_path_factory.mktemp("resilience")
-    servers = start_five(root, database_url, TOKEN)
-    servers["gateway"].env.update({
-        "DATABASE_URL": database_url, "JOB_MAX_ATTEMPTS": str(MAX_ATTEMPTS),
-        "JOB_RETRY_BACKOFF_SECONDS": str(BACKOFF), "JOB_STALE_SECONDS": "12",
-        # Each attempt's own calls to a stopped stage give up quickly.
-        "SERVICE_ATTEMPTS": "2", "SERVICE_BACKOFF_SECONDS": "0.2"})
-    try:
-        for server in servers.values():
-            server.start()
-        yield Cluster(servers, root / "gateway", database_url)
-    finally:
-        for server in servers.values():
-            server.stop()
-        with psycopg.connect(pg_server, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with pg_database(pg_server) as database_url:
+        servers = start_five(root, database_url, TOKEN)
+        servers["gateway"].env.update({
+            "DATABASE_URL": database_url, "JOB_MAX_ATTEMPTS": str(MAX_ATTEMPTS),
+            "JOB_RETRY_BACKOFF_SECONDS": str(BACKOFF), "JOB_STALE_SECONDS": "12",
+            # Each attempt's own calls to a stopped stage give up quickly.
+            "SERVICE_ATTEMPTS": "2", "SERVICE_BACKOFF_SECONDS": "0.2"})
+        try:
+            for server in servers.values():
+                server.start()
+            yield Cluster(servers, root / "gateway", database_url)
+        finally:
+            for server in servers.values():
+                server.stop()
 
 
 def submit(cluster: Cluster, auth: dict[str, str], audio: bytes, name: str) -> str:

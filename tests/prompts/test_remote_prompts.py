@@ -5,14 +5,12 @@ and saves work, reads are retried, a save reaches the service exactly once."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TypeVar
 
 import anyio
 import httpx
-import psycopg
 import pytest
 from fastapi import FastAPI, Request, Response
 
@@ -21,6 +19,7 @@ from audiohub.errors import NotFoundError, StageError, StageUnavailableError
 from audiohub.gateway.remote import HttpPool, HttpPrompts, ServiceClient
 from audiohub.prompts.client import HttpPromptStore
 from audiohub.prompts.schemas import PromptEdit
+from tests.conftest import pg_database
 from tests.processes import Server, free_port, serve_in_thread
 
 TOKEN = "prompt-token"
@@ -47,19 +46,15 @@ class Proxy:
 
 @pytest.fixture(scope="module")
 def service(pg_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    name = f"audiohub_prompts_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(pg_server, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
     root = tmp_path_factory.mktemp("prompt-service")
-    server = Server("prompt", free_port(), {
-        "DATABASE_URL": f"{pg_server.rsplit('/', 1)[0]}/{name}", "SERVICE_TOKEN": TOKEN,
-        "AUDIOHUB_DATA_DIR": str(root)}, root / "prompt.log")
-    try:
-        yield server.start().url
-    finally:
-        server.stop()
-        with psycopg.connect(pg_server, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with pg_database(pg_server) as database_url:
+        server = Server("prompt", free_port(), {
+            "DATABASE_URL": database_url, "SERVICE_TOKEN": TOKEN,
+            "AUDIOHUB_DATA_DIR": str(root)}, root / "prompt.log")
+        try:
+            yield server.start().url
+        finally:
+            server.stop()
 
 
 @pytest.fixture(scope="module")
