@@ -65,6 +65,11 @@ def test_a_database_dropped_under_the_hub_makes_ready_and_health_503(
         keyed = client.get("/health/ready", headers={"Authorization": key})
         assert (keyed.status_code, keyed.json()) == (503, ready.json())
         assert client.get("/health", headers={"Authorization": key}).status_code == 503
+        # Any other route: the key cannot be checked, which is the database's fault (503 saying
+        # so), not the hub's (500) and not the caller's (401).
+        calls = client.get("/api/calls", headers={"Authorization": key})
+        assert (calls.status_code, calls.json()["error"]) == (503, "backend_unavailable")
+        assert name not in calls.text and "5432" not in calls.text
 
 
 @pytest.mark.parametrize(("url", "up"), [

@@ -17,12 +17,13 @@ from urllib.parse import urlsplit
 
 from anyio import to_thread
 from fastapi import Depends, Request
+from sqlalchemy.exc import SQLAlchemyError
 
 from audiohub.access.permissions import ANONYMOUS, LOCAL, Permission, Principal
 from audiohub.access.ratelimit import RateLimits
 from audiohub.access.service import AccessService
 from audiohub.config import AuthSettings
-from audiohub.errors import ForbiddenError, UnauthorizedError
+from audiohub.errors import BackendUnavailableError, ForbiddenError, UnauthorizedError
 
 KEY_HEADER = "X-API-Key"
 SESSION_COOKIE = "audiohub_session"
@@ -105,7 +106,14 @@ async def principal_of(request: Request) -> Principal:
     if known is not None:
         return known
     settings: AuthSettings = request.app.state.settings.auth
-    principal = LOCAL if not settings.enabled else await to_thread.run_sync(_resolve, request)
+    try:
+        principal = LOCAL if not settings.enabled else await to_thread.run_sync(
+            _resolve, request)
+    except SQLAlchemyError as exc:
+        # Keys and sessions live in the database: while it is away nobody can be checked.
+        raise BackendUnavailableError(
+            "the database that holds keys and sessions does not answer; try again shortly"
+        ) from exc
     request.state.principal = principal
     return principal
 

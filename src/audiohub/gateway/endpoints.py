@@ -8,7 +8,6 @@ from typing import Annotated, Any
 from anyio import to_thread
 from fastapi import APIRouter, Depends, File, Path, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from sqlalchemy.exc import SQLAlchemyError
 
 from audiohub import __version__
 from audiohub.access.guard import Reader, Requirement, access_of, address_of, principal_of, requires
@@ -16,7 +15,7 @@ from audiohub.access.permissions import ANONYMOUS, Permission, Principal
 from audiohub.access.schemas import AuditAction
 from audiohub.config import StageName
 from audiohub.domain import MAX_ID, CallFilter, CallPage, CallResult, Stats
-from audiohub.errors import MissingFileError, NotFoundError
+from audiohub.errors import BackendUnavailableError, MissingFileError, NotFoundError
 from audiohub.gateway.hub import Hub
 from audiohub.gateway.uploads import (
     RAW_AUDIO_BODY,
@@ -94,9 +93,9 @@ async def root(request: Request) -> dict[str, Any] | RedirectResponse:
 
 
 class HealthProbe(Requirement):
-    """Public, like `requires(Permission.PUBLIC)`, and never a 500 for the database it reports
-    on: a caller whose key cannot be checked while the database is down is answered as anyone
-    is (a wrong key with the database up is still refused)."""
+    """Public, like `requires(Permission.PUBLIC)`, and answering even while the database it
+    reports on is down: a caller whose key cannot be checked then (503 on every other route) is
+    answered as anyone is (a wrong key with the database up is still refused)."""
 
     def __init__(self) -> None:
         super().__init__(Permission.PUBLIC)
@@ -104,7 +103,7 @@ class HealthProbe(Requirement):
     async def __call__(self, request: Request) -> Principal:
         try:
             return await super().__call__(request)
-        except SQLAlchemyError:
+        except BackendUnavailableError:
             request.state.principal = ANONYMOUS
             return ANONYMOUS
 
