@@ -19,6 +19,7 @@ from audiohub.prompts.service import SqlPromptStore
 from audiohub.transcription.backends import get_transcriber
 from audiohub.transcription.base import Transcriber
 from audiohub.transcription.service import TranscriptionService
+from audiohub.transcription.vocabulary import Vocabulary
 
 
 class Components:
@@ -67,9 +68,11 @@ class Components:
         return PromptGenerator(self.prompts, self.analyzer)
 
     def transcription_service(self) -> TranscriptionService:
+        s = self.settings
         return TranscriptionService(self.transcriber, self.analyzer, self.prompt_source,
-                                    self.settings.stereo_agent_channel,
-                                    self.settings.max_audio_minutes * 60)
+                                    s.stereo_agent_channel, s.max_audio_minutes * 60,
+                                    Vocabulary.load(s.vocabulary_file),
+                                    s.whisper.coverage_min_gap_s)
 
     def extraction_service(self) -> ExtractionService:
         return ExtractionService(self.analyzer, self.settings.review)

@@ -38,7 +38,22 @@ class WhisperSettings(BaseSettings):
     vad_threshold: float = Field(default=0.5, gt=0, lt=1)
     vad_min_silence_ms: int = Field(default=2000, ge=0)
     vad_speech_pad_ms: int = Field(default=400, ge=0)
+    # "en" (the default), another Whisper language code, or "auto" (detected per call, stored
+    # and shown; a multilingual model is needed: base, not tiny.en).
     language: str | None = "en"
+    # With device cuda: faster-whisper's BatchedInferencePipeline, this many windows at once.
+    batch_size: int = Field(default=8, ge=1, le=64)
+    # How keyterms reach the decoder: faster-whisper's `hotwords`, the initial prompt, or not at
+    # all (the correction pass still uses them). See README "Custom vocabulary".
+    keyterm_hint: Literal["hotwords", "prompt", "none"] = "hotwords"
+    # A VAD speech stretch at least this long with no words is decoded again on its own.
+    coverage_min_gap_s: float = Field(default=1.5, gt=0, validation_alias="COVERAGE_MIN_GAP_S")
+
+    @field_validator("language", mode="before")
+    @classmethod
+    def _auto_is_none(cls, value: object) -> object:
+        # faster-whisper detects the language when given None.
+        return None if isinstance(value, str) and value.strip().lower() in {"auto", ""} else value
 
 
 class AnalyzerSettings(BaseSettings):
@@ -264,6 +279,12 @@ class Settings(BaseSettings):
         default=8000, validation_alias=AliasChoices("API_GATEWAY_PORT", "AUDIOHUB_PORT")
     )
     max_upload_mb: float = Field(default=200, gt=0, validation_alias="MAX_UPLOAD_MB")
+    # Terms every call may contain (company, products, agents, branches): one per line,
+    # `term => spoken form, another` for how it is said. See transcription/vocabulary.py.
+    vocabulary_file: Path | None = Field(default=None, validation_alias="VOCABULARY_FILE")
+    # WHISPER_MODEL names that are not in a local package (small, large-v3 ...) are fetched from
+    # the model hub (HF_ENDPOINT) into the model dir only when this is true.
+    allow_downloads: bool = Field(default=False, validation_alias="AUDIOHUB_ALLOW_DOWNLOADS")
     # The longest recording transcribed, read from its header before decoding and enforced while
     # decoding: a few MB of compressed silence can decode to hours. The decoded 16 kHz audio is
     # held whole for the transcriber, 3.84 MB a minute (240 min: ~0.92 GB).

@@ -14,6 +14,7 @@ from pydantic import (
     AwareDatetime,
     BaseModel,
     BeforeValidator,
+    ConfigDict,
     Field,
     model_validator,
 )
@@ -74,7 +75,26 @@ class Segment(BaseModel):
     words: list[Word] = Field(default_factory=list)
     no_speech_prob: float = 0.0
     avg_logprob: float = 0.0
+    # gzip ratio of the text: Whisper's own sign of a looping, unreliable decode (> 2.4).
+    compression_ratio: float = 0.0
     speaker: str | None = None
+
+
+class Correction(BaseModel):
+    """One transcript span replaced by a custom-vocabulary term (see transcription/vocabulary.py).
+
+    `char_start`/`char_end` slice the corrected `Transcript.text`; `start`/`end` are the audio
+    seconds of the words replaced. In JSON the heard text is `from`.
+    """
+
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+    heard: str = Field(alias="from")
+    to: str
+    char_start: int
+    char_end: int
+    start: float
+    end: float
 
 
 class Transcript(BaseModel):
@@ -92,6 +112,10 @@ class Transcript(BaseModel):
     notes: list[str] = Field(default_factory=list)
     # False when the recogniser gives no per-word confidence (Gemini): then no mean is taken.
     word_probabilities: bool = True
+    # Share of the VAD's speech time covered by recognised words (None: no word times or no VAD).
+    speech_coverage: float | None = None
+    # Spans replaced by custom-vocabulary terms (VOCABULARY_FILE, keyterms, category terms).
+    corrections: list[Correction] = Field(default_factory=list)
 
     @classmethod
     def from_segments(
@@ -168,6 +192,9 @@ class CategorySpec(BaseModel):
     fields: list[FieldSpec]
     # Typical things callers say in such a call; the local classifier compares sentences to them.
     examples: list[str] = Field(default_factory=list)
+    # Words such calls use that a recogniser may mishear (drug names for a pharmacy): the
+    # vocabulary correction pass uses them once the call is classified.
+    keyterms: list[str] = Field(default_factory=list)
     version: int = 1
     # "generated" versions were written by an LLM and await a person's review; "approved" is
     # that review's verdict on one, "edited" a person's own version.
@@ -272,6 +299,9 @@ class GeneralMetrics(BaseModel):
     classification_score: float | None = None
     classification_margin: float | None = None
     mean_word_probability: float | None = None
+    # Transcript.speech_coverage and Transcript.corrections, kept with the call's metrics.
+    speech_coverage: float | None = None
+    corrections: list[Correction] = Field(default_factory=list)
     needs_review: bool = False
     review_reasons: list[str] = Field(default_factory=list)
     transcript_flags: list[str] = Field(default_factory=list)

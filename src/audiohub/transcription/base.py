@@ -18,11 +18,13 @@ class Transcriber(Protocol):
 
     name: ClassVar[str]
 
-    def transcribe(self, audio: DecodedAudio) -> Transcript:
+    def transcribe(self, audio: DecodedAudio, keyterms: Sequence[str] = ()) -> Transcript:
         """Transcribe the whole recording.
 
         Args:
             audio: samples from `audiohub.transcription.audio.decode_file`.
+            keyterms: words to expect (names, products, codes): a decoding hint where the
+                backend takes one, ignored where it does not.
 
         Returns:
             The transcript; empty text and no segments when nobody speaks.
@@ -44,7 +46,8 @@ class DetectingTranscriber(Protocol):
     stage 1 on Gemini: audio in, transcript + domain + category out)."""
 
     def transcribe_and_detect(
-        self, audio: DecodedAudio, candidates: Sequence[CategorySpec]
+        self, audio: DecodedAudio, candidates: Sequence[CategorySpec],
+        keyterms: Sequence[str] = (),
     ) -> tuple[Transcript, Classification | None, TokenCount]:
         """Returns the transcript, the pair (None if the model gave none: the analyzer then
         classifies) and the tokens the call used."""

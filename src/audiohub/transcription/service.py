@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -10,7 +11,9 @@ from audiohub.extraction.base import Analyzer
 from audiohub.prompts.base import PromptStore
 from audiohub.transcription.audio import DEFAULT_MAX_SECONDS, decode_file
 from audiohub.transcription.base import DetectingTranscriber, Transcriber
+from audiohub.transcription.coverage import check_coverage
 from audiohub.transcription.speakers import assign_speakers
+from audiohub.transcription.vocabulary import Vocabulary
 
 
 class TranscriptionService:
@@ -18,6 +21,7 @@ class TranscriptionService:
         self, transcriber: Transcriber, analyzer: Analyzer, prompts: PromptStore,
         agent_channel: Literal["left", "right"] = "left",
         max_audio_seconds: float = DEFAULT_MAX_SECONDS,
+        vocabulary: Vocabulary | None = None, coverage_min_gap_s: float = 1.5,
     ) -> None:
         self.transcriber = transcriber
         self.analyzer = analyzer
@@ -26,8 +30,11 @@ class TranscriptionService:
         self.agent_channel: Literal["left", "right"] = agent_channel
         # MAX_AUDIO_MINUTES: the decoded audio is held whole while it is transcribed.
         self.max_audio_seconds = max_audio_seconds
+        # VOCABULARY_FILE's terms; a request's keyterms and the category's are added per call.
+        self.vocabulary = vocabulary or Vocabulary()
+        self.coverage_min_gap_s = coverage_min_gap_s
 
-    def transcribe(self, audio_path: Path) -> TranscriptionResult:
+    def transcribe(self, audio_path: Path, keyterms: Sequence[str] = ()) -> TranscriptionResult:
         """Decode and transcribe a recording, tell its parties apart where the recording keeps them
         on separate stereo channels, then classify it among the stored pairs.
 
@@ -37,17 +44,25 @@ class TranscriptionService:
         """
         audio = decode_file(audio_path, self.max_audio_seconds)
         candidates = self.prompts.all()
+        hints = self.vocabulary.hints(keyterms)
         detected: Classification | None = None
         tokens = TokenCount()
         if isinstance(self.transcriber, DetectingTranscriber):
-            raw, detected, tokens = self.transcriber.transcribe_and_detect(audio, candidates)
+            raw, detected, tokens = self.transcriber.transcribe_and_detect(audio, candidates,
+                                                                           hints)
         else:
-            raw = self.transcriber.transcribe(audio)
+            raw = self.transcriber.transcribe(audio, hints)
+        raw = check_coverage(raw, audio, self.transcriber, hints, self.coverage_min_gap_s)
         transcript = assign_speakers(raw, audio, self.agent_channel)
         audio_format = audio.extension
         del audio  # an hour of samples is 230 MB: not kept while the text is analysed
         if detected is None:
             detected = self.analyzer.classify(transcript, candidates)
             tokens = tokens + detected.tokens
+        # The category's own terms are known only now: they correct, they could not hint.
+        spec = next((c for c in candidates if (c.domain, c.category)
+                     == (detected.domain, detected.category)), None)
+        transcript = self.vocabulary.correct(
+            transcript, [*hints, *(spec.keyterms if spec else [])])
         return TranscriptionResult(transcript=transcript, classification=detected,
                                    audio_format=audio_format, tokens=tokens)

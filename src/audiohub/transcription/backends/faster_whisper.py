@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import ClassVar
@@ -20,6 +20,7 @@ from audiohub.transcription import guard
 from audiohub.transcription.audio import SAMPLE_RATE, DecodedAudio
 from audiohub.transcription.chunking import chunk_bounds
 from audiohub.transcription.models import resolve_model
+from audiohub.transcription.vocabulary import decode_hints
 
 
 @lru_cache(maxsize=4)
@@ -68,11 +69,11 @@ class FasterWhisperTranscriber:
                 self._model = _load(str(path), s.device, s.compute_type, s.cpu_threads)
             return self._model
 
-    def transcribe(self, audio: DecodedAudio) -> Transcript:
+    def transcribe(self, audio: DecodedAudio, keyterms: Sequence[str] = ()) -> Transcript:
         out: list[Segment] = []
         language = self._settings.language or "en"
         for lo, hi in chunk_bounds(audio.samples):
-            segments, info = self._transcribe_piece(audio.samples[lo:hi])
+            segments, info = self._transcribe_piece(audio.samples[lo:hi], keyterms)
             offset = lo / SAMPLE_RATE
             language = info.language
             for seg in segments:  # a generator: decoding happens as we iterate
@@ -82,7 +83,7 @@ class FasterWhisperTranscriber:
                                         flags=flags)
 
     def _transcribe_piece(
-        self, samples: npt.NDArray[np.float32]
+        self, samples: npt.NDArray[np.float32], keyterms: Sequence[str] = ()
     ) -> tuple[Iterable[fw.transcribe.Segment], fw.transcribe.TranscriptionInfo]:
         s = self._settings
         result: tuple[Iterable[fw.transcribe.Segment], fw.transcribe.TranscriptionInfo]
@@ -98,6 +99,7 @@ class FasterWhisperTranscriber:
             ),
             word_timestamps=True,
             condition_on_previous_text=False,
+            **decode_hints(keyterms, s.keyterm_hint),
         )
         return result
 

@@ -149,11 +149,12 @@ class GeminiTranscriber:
             settings, inline_limit=inline_limit, backoff_seconds=backoff_seconds,
             poll_seconds=poll_seconds, missing_key_hint="choose TRANSCRIBER=whisper")
 
-    def transcribe(self, audio: DecodedAudio) -> Transcript:
-        return self.transcribe_and_detect(audio, [])[0]
+    def transcribe(self, audio: DecodedAudio, keyterms: Sequence[str] = ()) -> Transcript:
+        return self.transcribe_and_detect(audio, [], keyterms)[0]
 
     def transcribe_and_detect(
-        self, audio: DecodedAudio, candidates: Sequence[CategorySpec]
+        self, audio: DecodedAudio, candidates: Sequence[CategorySpec],
+        keyterms: Sequence[str] = (),
     ) -> tuple[Transcript, Classification | None, TokenCount]:
         segments: list[Segment] = []
         flags: list[str] = []
