@@ -302,6 +302,9 @@ class GeneralMetrics(BaseModel):
     # Transcript.speech_coverage and Transcript.corrections, kept with the call's metrics.
     speech_coverage: float | None = None
     corrections: list[Correction] = Field(default_factory=list)
+    # Share of the speech time in segments Whisper's own signals mark unreliable (see
+    # extraction/confidence.py); None when the recogniser gives no such signals.
+    unreliable_speech_share: float | None = None
     needs_review: bool = False
     review_reasons: list[str] = Field(default_factory=list)
     transcript_flags: list[str] = Field(default_factory=list)

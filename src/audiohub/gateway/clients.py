@@ -4,6 +4,7 @@ take its place without the pipeline noticing."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -32,7 +33,8 @@ from audiohub.transcription.service import TranscriptionService
 
 
 class TranscriptionStage(Protocol):
-    async def transcribe(self, audio: Path) -> TranscriptionResult: ...
+    async def transcribe(self, audio: Path, keyterms: Sequence[str] = ()) -> TranscriptionResult:
+        ...
     async def health(self) -> str: ...
 
 
@@ -85,8 +87,8 @@ class LocalTranscription:
     def __init__(self, service: TranscriptionService) -> None:
         self.service = service
 
-    async def transcribe(self, audio: Path) -> TranscriptionResult:
-        return await to_thread.run_sync(self.service.transcribe, audio)
+    async def transcribe(self, audio: Path, keyterms: Sequence[str] = ()) -> TranscriptionResult:
+        return await to_thread.run_sync(self.service.transcribe, audio, keyterms)
 
     async def health(self) -> str:
         return self.service.transcriber.health()

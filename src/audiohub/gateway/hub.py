@@ -3,8 +3,9 @@ stage runs elsewhere. The API server, the CLI, the eval and the benchmarks all s
 
 from __future__ import annotations
 
+import dataclasses
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -114,14 +115,16 @@ class Hub:
 
         return anyio.run(once)
 
-    def process_file(self, path: Path, limit: int | None = None) -> CallResult:
+    def process_file(self, path: Path, limit: int | None = None,
+                     keyterms: Sequence[str] = ()) -> CallResult:
         """A recording on local disk, staged exactly as an upload is (hashed; bounded by `limit`
-        bytes, MAX_UPLOAD_MB by default), processed, and the staged copy removed."""
+        bytes, MAX_UPLOAD_MB by default), processed with `keyterms`, and the staged copy
+        removed."""
         with path.open("rb") as f:
             staged = stage_stream(f, path.name, self.settings.data_dir / "tmp",
                                   limit or self.settings.max_upload_bytes)
         try:
-            return self.process_now(staged)
+            return self.process_now(dataclasses.replace(staged, keyterms=tuple(keyterms)))
         finally:
             staged.path.unlink(missing_ok=True)
 

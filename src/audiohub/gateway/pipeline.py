@@ -28,6 +28,9 @@ class StagedAudio:
     job_id: str | None = None
     # The user or key that sent it (see audiohub.access), stored with the call.
     submitted_by: str | None = None
+    # Words to expect in this call (the request's `keyterms`): a decoding hint and a correction
+    # list, beside VOCABULARY_FILE's terms and the category's.
+    keyterms: tuple[str, ...] = ()
 
 
 Progress = Callable[[str], Awaitable[None]]
@@ -49,7 +52,7 @@ class Pipeline:
         queue may hand the result to another worker for `complete`."""
         if progress:
             await progress("transcribing")
-        return await self.stages.transcription.transcribe(audio.path)
+        return await self.stages.transcription.transcribe(audio.path, audio.keyterms)
 
     async def complete(self, audio: StagedAudio, stage1: TranscriptionResult,
                        progress: Progress | None = None) -> CallResult:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -212,7 +212,7 @@ class HttpTranscription(_Remote):
         super().__init__(client)
         self.timeout = timeout
 
-    async def transcribe(self, audio: Path) -> TranscriptionResult:
+    async def transcribe(self, audio: Path, keyterms: Sequence[str] = ()) -> TranscriptionResult:
         size = audio.stat().st_size
 
         def body() -> dict[str, Any]:

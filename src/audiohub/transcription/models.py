@@ -14,7 +14,7 @@ BASE_SHA256 = "905e5bf8336bcc625ba4e33498d675a4b935504118c594d868c36e91a60c1a57"
 _BASE_FILES = ("config.json", "tokenizer.json", "vocabulary.json")
 
 
-def resolve_model(name: str, models_dir: Path) -> Path:
+def resolve_model(name: str, models_dir: Path, allow_downloads: bool = False) -> Path:
     """Return the CTranslate2 model directory for WHISPER_MODEL.
 
     Args:

@@ -12,7 +12,8 @@ from audiohub.transcription.base import Transcriber
 def _faster_whisper(settings: Settings) -> Transcriber:
     from audiohub.transcription.backends.faster_whisper import FasterWhisperTranscriber
 
-    return FasterWhisperTranscriber(settings.whisper, settings.models_dir)
+    return FasterWhisperTranscriber(settings.whisper, settings.models_dir,
+                                    settings.allow_downloads)
 
 
 def _gemini(settings: Settings) -> Transcriber:

@@ -52,9 +52,12 @@ class FasterWhisperTranscriber:
 
     name: ClassVar[str] = "faster-whisper"
 
-    def __init__(self, settings: WhisperSettings, models_dir: Path) -> None:
+    def __init__(self, settings: WhisperSettings, models_dir: Path,
+                 allow_downloads: bool = False) -> None:
         self._settings = settings
         self._models_dir = models_dir
+        # AUDIOHUB_ALLOW_DOWNLOADS: a model name no package holds may be fetched (models.py).
+        self._allow_downloads = allow_downloads
         self._model: WhisperModel | None = None
         self._lock = threading.Lock()
 
@@ -64,7 +67,8 @@ class FasterWhisperTranscriber:
         with self._lock:
             if self._model is None:
                 # No hub lookups: the weights are a local directory (see models.py).
-                path = resolve_model(self._settings.model, self._models_dir)
+                path = resolve_model(self._settings.model, self._models_dir,
+                                     self._allow_downloads)
                 s = self._settings
                 self._model = _load(str(path), s.device, s.compute_type, s.cpu_threads)
             return self._model
