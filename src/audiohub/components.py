@@ -18,6 +18,7 @@ from audiohub.prompts.generation import PromptGenerator
 from audiohub.prompts.service import SqlPromptStore
 from audiohub.transcription.backends import get_transcriber
 from audiohub.transcription.base import Transcriber
+from audiohub.transcription.coverage import VadConfig
 from audiohub.transcription.service import TranscriptionService
 from audiohub.transcription.vocabulary import Vocabulary
 
@@ -72,7 +73,8 @@ class Components:
         return TranscriptionService(self.transcriber, self.analyzer, self.prompt_source,
                                     s.stereo_agent_channel, s.max_audio_minutes * 60,
                                     Vocabulary.load(s.vocabulary_file),
-                                    s.whisper.coverage_min_gap_s)
+                                    s.whisper.coverage_min_gap_s,
+                                    VadConfig(threshold=s.whisper.vad_threshold))
 
     def extraction_service(self) -> ExtractionService:
         return ExtractionService(self.analyzer, self.settings.review)

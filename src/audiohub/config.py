@@ -106,6 +106,15 @@ class ReviewSettings(BaseSettings):
     min_classification_score: float = 0.3
     min_margin: float = 0.03
     min_word_probability: float = 0.7
+    # A call is reviewed when more than this share of its speech time lies in segments Whisper's
+    # own signals mark unreliable (extraction/confidence.py); chosen on the tuning calls to
+    # single out those with WER over 0.25 (README "Accuracy"). 1 turns the check off.
+    max_unreliable_share: float = Field(default=0.4, ge=0, le=1)
+    # A segment is unreliable when its decoding window's mean token log-probability is under
+    # this, or when it holds a run of `low_word_run` words each under `low_word_probability`.
+    unreliable_logprob: float = -0.5
+    low_word_run: int = Field(default=3, ge=1)
+    low_word_probability: float = Field(default=0.5, ge=0, le=1)
 
 
 class DatabaseSettings(BaseSettings):

@@ -88,3 +88,31 @@ def test_vad_settings_reach_faster_whisper(
     t.transcribe(decode_file(AUDIO / "silence_5s.wav"))
     vad = seen["vad_parameters"]
     assert (vad.threshold, vad.min_silence_duration_ms, vad.speech_pad_ms) == (0.5, 500, 400)
+
+
+def test_the_batched_pipeline_is_chosen_for_cuda_and_transcribes(
+        tmp_path: Path, manifest: dict[str, Any]) -> None:
+    """WHISPER_DEVICE=cuda takes BatchedInferencePipeline; here its path runs on the CPU."""
+    assert FasterWhisperTranscriber(WhisperSettings(device="cuda"), tmp_path).batched
+    assert not FasterWhisperTranscriber(WhisperSettings(), tmp_path).batched
+    t = FasterWhisperTranscriber(WhisperSettings(batch_size=4), tmp_path, batched=True)
+    call = manifest["calls"]["healthcare_appointment"]
+    tr = _transcribe(t, call["files"]["16k"])
+    text = tr.text.lower()
+    for expected in ("maria lopez", "patel", "back pain", "tuesday"):
+        assert expected in text
+    words = [w for s in tr.segments for w in s.words]
+    assert words and [w.start for w in words] == sorted(w.start for w in words)
+    assert all(s.avg_logprob < 0 and s.compression_ratio > 0 for s in tr.segments)
+    for tw in tr.timed_words():
+        assert tr.text[tw.char_start:tw.char_end] == tw.text
+
+
+def test_auto_language_detects_german(tmp_path: Path) -> None:
+    """WHISPER_LANGUAGE=auto with a multilingual model (base): the call's own language."""
+    settings = WhisperSettings(model="base", language="auto")
+    assert settings.language is None
+    tr = FasterWhisperTranscriber(settings, tmp_path).transcribe(
+        decode_file(AUDIO / "german_library_16k.opus"))
+    assert tr.language == "de"
+    assert "guten tag" in tr.text.lower()

@@ -12,6 +12,9 @@ class Analyzer(Protocol):
     """One backend kind for stage 1's detection and stage 2's analysis (local, LLM ...)."""
 
     name: ClassVar[str]
+    # The transcript languages (Whisper codes) it can analyse; None: any. A call in another
+    # language gets needs_review (extraction/confidence.py).
+    languages: ClassVar[frozenset[str] | None]
 
     def classify(
         self, transcript: Transcript, candidates: Sequence[CategorySpec]

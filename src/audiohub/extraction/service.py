@@ -23,7 +23,8 @@ class ExtractionService:
         # Keys the schema does not name never reach the caller; missing ones are null.
         data = {f.name: result.domain_specific_data.get(f.name) for f in spec.fields}
         evidence = ground(transcript, data, result.evidence)
-        verdict = review(transcript, classification, evidence, self.review_settings)
+        verdict = review(transcript, classification, evidence, self.review_settings,
+                         self.analyzer.languages)
         metrics = result.general_metrics.model_copy(update={
             "classification_score": classification.score,
             "classification_margin": classification.margin,
@@ -31,6 +32,12 @@ class ExtractionService:
             "needs_review": verdict.needs_review,
             "review_reasons": verdict.reasons,
             "transcript_flags": transcript.flags,
+            "speech_coverage": transcript.speech_coverage,
+            "corrections": transcript.corrections,
+            "unreliable_speech_share": verdict.unreliable_speech_share,
+            # What the recogniser heard (WHISPER_LANGUAGE=auto detects it), whatever the
+            # analyzer answered.
+            "language": transcript.language,
         })
         return result.model_copy(update={"domain_specific_data": data, "evidence": evidence,
                                          "general_metrics": metrics})

@@ -33,15 +33,26 @@ def candidates_text(candidates: Sequence[CategorySpec]) -> str:
     return "\n".join(f"- {c.domain} / {c.category}: {c.description}" for c in candidates)
 
 
-def classify_user(transcript: str, candidates: Sequence[CategorySpec]) -> str:
-    return f"Known pairs:\n{candidates_text(candidates)}\n\nTranscript:\n{transcript}"
+def language_line(language: str | None) -> str:
+    """The call's language as the recogniser heard it (a Whisper code), for the model."""
+    if not language:
+        return ""
+    return (f"Language of the call: {language} (ISO 639-1). Copy values in that language as "
+            "said; write the summary, topics and action items in English.\n\n")
 
 
-def extract_user(spec: CategorySpec, transcript: str, part: tuple[int, int] | None) -> str:
+def classify_user(transcript: str, candidates: Sequence[CategorySpec],
+                  language: str | None = None) -> str:
+    return (f"{language_line(language)}Known pairs:\n{candidates_text(candidates)}\n\n"
+            f"Transcript:\n{transcript}")
+
+
+def extract_user(spec: CategorySpec, transcript: str, part: tuple[int, int] | None,
+                 language: str | None = None) -> str:
     fields = "\n".join(f"- {f.name}: {f.description}" for f in spec.fields)
     which = f" (part {part[0]} of {part[1]})" if part else ""
     return (f"{spec.prompt}\n\nCall type: {spec.domain} / {spec.category}\nFields:\n{fields}\n\n"
-            f"Transcript{which}:\n{transcript}")
+            f"{language_line(language)}Transcript{which}:\n{transcript}")
 
 
 def generate_user(domain: str, category: str) -> str:

@@ -11,7 +11,7 @@ from audiohub.extraction.base import Analyzer
 from audiohub.prompts.base import PromptStore
 from audiohub.transcription.audio import DEFAULT_MAX_SECONDS, decode_file
 from audiohub.transcription.base import DetectingTranscriber, Transcriber
-from audiohub.transcription.coverage import check_coverage
+from audiohub.transcription.coverage import VadConfig, check_coverage
 from audiohub.transcription.speakers import assign_speakers
 from audiohub.transcription.vocabulary import Vocabulary
 
@@ -22,6 +22,7 @@ class TranscriptionService:
         agent_channel: Literal["left", "right"] = "left",
         max_audio_seconds: float = DEFAULT_MAX_SECONDS,
         vocabulary: Vocabulary | None = None, coverage_min_gap_s: float = 1.5,
+        coverage_vad: VadConfig | None = None,
     ) -> None:
         self.transcriber = transcriber
         self.analyzer = analyzer
@@ -33,6 +34,7 @@ class TranscriptionService:
         # VOCABULARY_FILE's terms; a request's keyterms and the category's are added per call.
         self.vocabulary = vocabulary or Vocabulary()
         self.coverage_min_gap_s = coverage_min_gap_s
+        self.coverage_vad = coverage_vad or VadConfig()
 
     def transcribe(self, audio_path: Path, keyterms: Sequence[str] = ()) -> TranscriptionResult:
         """Decode and transcribe a recording, tell its parties apart where the recording keeps them
@@ -52,7 +54,8 @@ class TranscriptionService:
                                                                            hints)
         else:
             raw = self.transcriber.transcribe(audio, hints)
-        raw = check_coverage(raw, audio, self.transcriber, hints, self.coverage_min_gap_s)
+        raw = check_coverage(raw, audio, self.transcriber, hints, self.coverage_min_gap_s,
+                             self.coverage_vad)
         transcript = assign_speakers(raw, audio, self.agent_channel)
         audio_format = audio.extension
         del audio  # an hour of samples is 230 MB: not kept while the text is analysed

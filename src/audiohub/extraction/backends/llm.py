@@ -42,6 +42,8 @@ Label = Literal["positive", "neutral", "negative"]
 
 class LLMAnalyzer:
     name: ClassVar[str] = "llm"
+    # The model reads any language; the prompt says which one the call is in.
+    languages: ClassVar[frozenset[str] | None] = None
 
     def __init__(self, client: LLMClient, settings: LLMSettings) -> None:
         self.client = client
@@ -78,7 +80,8 @@ class LLMAnalyzer:
         # The opening of a call says why it was made: the first chunk is enough to classify.
         text = self._outgoing(chunk(transcript.text, self.settings.chunk_chars)[0]).text
         answer = ask(self.client, LLMRequest(
-            system=prompts.CLASSIFY_SYSTEM, user=prompts.classify_user(text, candidates),
+            system=prompts.CLASSIFY_SYSTEM,
+            user=prompts.classify_user(text, candidates, transcript.language),
             schema=ClassificationAnswer.model_json_schema(), schema_name="classification",
             max_tokens=min(self.settings.max_tokens, 128)), ClassificationAnswer)
         if answer.value is None:
@@ -102,7 +105,8 @@ class LLMAnalyzer:
             sent = self._outgoing(piece)
             part = (n, len(pieces)) if len(pieces) > 1 else None
             answer = ask(self.client, LLMRequest(
-                system=prompts.EXTRACT_SYSTEM, user=prompts.extract_user(spec, sent.text, part),
+                system=prompts.EXTRACT_SYSTEM,
+                user=prompts.extract_user(spec, sent.text, part, transcript.language),
                 schema=model.model_json_schema(), schema_name="call_analysis",
                 max_tokens=self.settings.max_tokens), model)
             usage = usage + answer.usage

@@ -43,6 +43,8 @@ class LocalAnalyzer:
     """
 
     name: ClassVar[str] = "local"
+    # spaCy's English pipeline, English cue words and an English sentence encoder.
+    languages: ClassVar[frozenset[str] | None] = frozenset({"en"})
 
     def __init__(self, settings: AnalyzerSettings) -> None:
         self.settings = settings
