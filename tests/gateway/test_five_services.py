@@ -52,6 +52,8 @@ def cluster(pg_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     root = tmp_path_factory.mktemp("five")
     with pg_database(pg_server) as database_url:
         servers = start_five(root, database_url, TOKEN)
+        # Keyterms as decoding hints, whatever the default mode: test_keyterms_* hears them.
+        servers["transcription"].env["WHISPER_KEYTERM_HINT"] = "hotwords"
         try:
             for server in servers.values():
                 server.start()
@@ -108,6 +110,29 @@ def test_a_call_through_the_gateway(cluster: Cluster) -> None:
         assert conn.execute(text("SELECT count(*) FROM api_keys")).scalar_one() >= 1
     engine.dispose()
     assert not (cluster.dirs["gateway"] / "audio").exists()
+
+
+def test_keyterms_cross_from_the_gateway_to_the_transcription_service(cluster: Cluster) -> None:
+    """The gateway streams the recording to the transcription service with the keyterms in the
+    query string: real tiny.en hears "John Carter" on this 8 kHz call only when told to expect
+    it. The prompt service's answer, which the transcription service classifies among, carries
+    each category's own terms."""
+    call = AUDIO / "banking_card_block_8k.wav"
+    gateway = cluster.url("gateway")
+    heard = []
+    for params in ([], [("keyterms", "John Carter"), ("keyterms", "Metro Bank")]):
+        r = httpx.post(f"{gateway}/api/transcribe/", content=call.read_bytes(), params=params,
+                       headers={**cluster.auth(), "Content-Type": "audio/wav"}, timeout=300)
+        assert r.status_code == 200, r.text
+        heard.append(r.json()["transcription"])
+    assert "John Carter" not in heard[0] and "John Carter" in heard[1]
+    bad = httpx.post(f"{gateway}/api/transcribe/", content=call.read_bytes(),
+                     params={"keyterms": "x" * 101},
+                     headers={**cluster.auth(), "Content-Type": "audio/wav"}, timeout=60)
+    assert bad.status_code == 422 and "longer than 100" in bad.json()["detail"]
+    specs = httpx.get(f"{cluster.url('prompt')}/prompts", headers=AUTH).json()
+    refill = next(s for s in specs if s["category"] == "prescription_refill")
+    assert "Metformin" in refill["keyterms"]
 
 
 def test_the_seed_readme_curls_against_each_service(cluster: Cluster) -> None:

@@ -181,3 +181,23 @@ def test_the_transcription_services_reader_sees_the_versions(service: str) -> No
         assert reader.history("banking", "mortgage") == []
     finally:
         reader.close()
+
+
+def test_a_categorys_keyterms_cross_the_prompt_service(proxy: Proxy, service: str) -> None:
+    edit = EDIT.model_copy(update={"keyterms": ["Allstate", "deductible"]})
+    saved = run(proxy, lambda p: p.save("insurance", "claim_filing", edit))
+    assert saved.keyterms == ["Allstate", "deductible"]
+    assert run(proxy, lambda p: p.history("insurance", "claim_filing"))[0].keyterms == [
+        "Allstate", "deductible"]
+    # What the transcription service reads to classify, and then to correct with.
+    reader = HttpPromptStore(service, ServiceSettings(SERVICE_TOKEN=TOKEN), timeout=5)
+    try:
+        assert reader.get("insurance", "claim_filing").keyterms == [  # type: ignore[union-attr]
+            "Allstate", "deductible"]
+        refill = reader.get("healthcare", "prescription_refill")
+        assert refill is not None and "Metformin" in refill.keyterms
+    finally:
+        reader.close()
+    refused = httpx.post(f"{service}/prompts/insurance/claim_filing", headers={
+        "X-Service-Token": TOKEN}, json={**edit.model_dump(), "keyterms": ["x" * 101]})
+    assert refused.status_code == 422 and "longer than 100" in refused.text

@@ -148,6 +148,23 @@ def test_wire_transcribe_without_candidates_asks_no_classification(
     assert isinstance(gem, DetectingTranscriber)
 
 
+def test_wire_keyterms_are_named_in_every_piece_prompt(gemini: GeminiServer,
+                                                       call: DecodedAudio) -> None:
+    samples = np.concatenate([call.samples, call.samples])
+    long_call = DecodedAudio(samples, "wav", "pcm_s16le", 16000, 1)
+    gemini.script = [answer(DETECTED), answer({"language": "en", "segments": SEGMENTS[:1]})]
+    transcriber(gemini, chunk_seconds=20).transcribe_and_detect(
+        long_call, load_library(), ["Maria Lopez", "Doctor Patel"])
+    prompts = [r.body["contents"][0]["parts"][1]["text"] for r in gemini.generate_requests()]
+    assert len(prompts) == 2
+    for prompt in prompts:
+        assert "write it spelled exactly so: Maria Lopez; Doctor Patel." in prompt
+    gemini.reset()
+    gemini.script = [answer({"language": "en", "segments": SEGMENTS})]
+    transcriber(gemini).transcribe(call)
+    assert "spelled exactly" not in str(gemini.generate_requests()[0].body["contents"])
+
+
 def test_wire_unknown_pair_is_returned_as_is(gemini: GeminiServer, call: DecodedAudio) -> None:
     gemini.script = [answer({**DETECTED, "domain": "Telecom", "category": "SIM swap"})]
     _, detected, _ = transcriber(gemini).transcribe_and_detect(call, load_library())

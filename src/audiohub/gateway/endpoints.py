@@ -19,10 +19,13 @@ from audiohub.errors import BackendUnavailableError, MissingFileError, NotFoundE
 from audiohub.gateway.hub import Hub
 from audiohub.gateway.uploads import (
     RAW_AUDIO_BODY,
+    FormKeyterms,
+    QueryKeyterms,
     is_raw_audio,
     raw_filename,
     stage_chunks,
     stage_upload,
+    upload_keyterms,
 )
 from audiohub.health import (
     HEALTH_RESPONSES,
@@ -82,7 +85,7 @@ async def root(request: Request) -> dict[str, Any] | RedirectResponse:
         "message": "Audio Magic Hub API Gateway",
         "version": __version__,
         "endpoints": {
-            "transcribe": "POST /api/transcribe/ (multipart field 'file')",
+            "transcribe": "POST /api/transcribe/ (multipart field 'file', optional 'keyterms')",
             "call": "GET /api/calls/{call_id}",
             "stats": "GET /api/stats",
             "health": "GET /health",
@@ -180,10 +183,14 @@ async def transcribe(
     request: Request,
     principal: Annotated[Principal, Depends(requires(Permission.CALLS_UPLOAD, limit="upload"))],
     file: Annotated[UploadFile | None, File()] = None,
+    keyterms: FormKeyterms = None,
+    query_keyterms: QueryKeyterms = None,
     segments: SegmentsFlag = False,
 ) -> JSONResponse:
     """Analyse one recording (any common audio format) and store the result. Send it as the
-    multipart field `file`, or as the raw body (`audio/*` or `application/octet-stream`)."""
+    multipart field `file`, or as the raw body (`audio/*` or `application/octet-stream`).
+    `keyterms` (form field or query parameter) lists words to expect in the call."""
+    terms = upload_keyterms(keyterms, query_keyterms)
     hub = hub_of(request)
     s = hub.settings
     tmp, limit = s.data_dir / "tmp", s.max_upload_bytes
@@ -195,7 +202,7 @@ async def transcribe(
         raise MissingFileError("send the recording as multipart form field 'file' (curl -F "
                                "file=@call.wav ...) or as the raw body with Content-Type audio/* "
                                "(curl --data-binary @call.mp3 -H 'Content-Type: audio/mpeg' ...)")
-    staged = replace(staged, submitted_by=principal.subject)
+    staged = replace(staged, submitted_by=principal.subject, keyterms=terms)
     try:
         return JSONResponse((await hub.pipeline.process(staged)).output(segments))
     finally:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import hashlib
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +35,16 @@ class StagedAudio:
 
 
 Progress = Callable[[str], Awaitable[None]]
+
+
+def call_signature(signature: str, keyterms: Sequence[str]) -> str:
+    """The pipeline signature stored with a call: with keyterms, their digest too, so a job
+    reuses a call only if it was made with the same words to expect (in any order or case)."""
+    if not keyterms:
+        return signature
+    terms = "\n".join(sorted({t.casefold() for t in keyterms}))
+    tag = f"|keyterms:{hashlib.sha256(terms.encode()).hexdigest()[:16]}"
+    return signature[:200 - len(tag)] + tag  # the column holds 200
 
 
 class Pipeline:
@@ -75,7 +86,8 @@ class Pipeline:
             filename=audio.filename, audio_sha256=audio.sha256, audio_format=stage1.audio_format,
             transcript=stage1.transcript, classification=c, extraction=extraction,
             token_usage=usage, prompt_version=spec.version, job_id=audio.job_id,
-            pipeline=self.signature, submitted_by=audio.submitted_by,
+            pipeline=call_signature(self.signature, audio.keyterms),
+            submitted_by=audio.submitted_by,
         )
         if progress:
             await progress("saving")

@@ -221,8 +221,10 @@ class HttpTranscription(_Remote):
             return {"content": stream, "headers": {
                 "Content-Type": "application/octet-stream", "Content-Length": str(size)}}
 
+        # The body is the audio, streamed: the call's keyterms ride in the query string.
         response = await self.client.request("POST", "/transcribe", body=body,
-                                             timeout=self.timeout)
+                                             timeout=self.timeout,
+                                             params=[("keyterms", t) for t in keyterms])
         return TranscribeResponse.model_validate_json(response.content).result()
 
 

@@ -14,12 +14,15 @@ from collections.abc import AsyncIterator, Mapping
 from email.message import Message
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from types import TracebackType
-from typing import Any, BinaryIO
+from typing import Annotated, Any, BinaryIO
 
 from anyio import from_thread, to_thread
+from fastapi import Form, Query
+from fastapi.exceptions import RequestValidationError
 
 from audiohub.errors import EmptyUploadError, UploadTooLargeError
 from audiohub.gateway.pipeline import StagedAudio
+from audiohub.transcription.schemas import KEYTERMS_DOC, KeytermText, clean_keyterms
 
 _CHUNK = 1 << 20
 
@@ -34,6 +37,23 @@ RAW_AUDIO_BODY: dict[str, Any] = {"requestBody": {
     "content": {kind: {"schema": {"type": "string", "contentMediaType": kind}}
                 for kind in ("audio/*", "application/octet-stream")},
 }}
+
+
+# An upload route's `keyterms`: the multipart field (beside `file`) and the query parameter (the
+# only place a raw-body upload can carry them); a route takes both and joins them.
+FormKeyterms = Annotated[KeytermText | None, Form(description=KEYTERMS_DOC)]
+QueryKeyterms = Annotated[KeytermText | None, Query(
+    alias="keyterms", description=KEYTERMS_DOC + " The way to send them with a raw body.")]
+
+
+def upload_keyterms(form: list[str] | None, query: list[str] | None) -> tuple[str, ...]:
+    """Both places' keyterms as one list, checked again together (their count, repeats); a
+    problem is a 422 `invalid_request` like any other parameter's."""
+    try:
+        return tuple(clean_keyterms([*(form or ()), *(query or ())]))
+    except ValueError as exc:
+        raise RequestValidationError(
+            [{"loc": ("keyterms",), "msg": str(exc), "type": "value_error"}]) from None
 
 
 def is_raw_audio(headers: Mapping[str, str]) -> bool:

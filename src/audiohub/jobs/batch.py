@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import glob
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,9 +67,11 @@ class BatchItem:
 
 
 def run_batch(hub: Hub, files: list[Path], workers: int, on_done: Callable[[BatchItem], None],
-              force: bool = False, poll_s: float = 0.2) -> list[BatchItem]:
-    """Analyse `files` as jobs on `workers` threads; `on_done` is called as each one ends (done,
-    failed, or refused at submission). Returns one item per file, in the order given."""
+              force: bool = False, poll_s: float = 0.2,
+              keyterms: Sequence[str] = ()) -> list[BatchItem]:
+    """Analyse `files` as jobs on `workers` threads, each with `keyterms`; `on_done` is called
+    as each one ends (done, failed, or refused at submission). Returns one item per file, in
+    the order given."""
     queue = InProcessQueue(workers)
     service = JobService(hub, queue)
     items = [BatchItem(path) for path in files]
@@ -89,7 +91,8 @@ def run_batch(hub: Hub, files: list[Path], workers: int, on_done: Callable[[Batc
     finished = False
     try:
         for wave in (first, copies):
-            pending = [item for item in wave if _submit(service, item, force, on_done)]
+            pending = [item for item in wave
+                       if _submit(service, item, force, on_done, keyterms)]
             while pending:
                 time.sleep(poll_s)
                 for item in list(pending):
@@ -108,11 +111,11 @@ def run_batch(hub: Hub, files: list[Path], workers: int, on_done: Callable[[Batc
 
 
 def _submit(service: JobService, item: BatchItem, force: bool,
-            on_done: Callable[[BatchItem], None]) -> bool:
+            on_done: Callable[[BatchItem], None], keyterms: Sequence[str] = ()) -> bool:
     """Submit one file; False (and `on_done` at once) when it is refused."""
     try:
         with item.path.open("rb") as f:
-            accepted = service.submit(f, item.path.name, force=force)
+            accepted = service.submit(f, item.path.name, force=force, keyterms=keyterms)
     except AudioHubError as exc:
         item.error = JobError(error=exc.error, detail=exc.detail)
     except OSError as exc:

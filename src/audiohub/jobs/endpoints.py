@@ -12,7 +12,15 @@ from audiohub.access.guard import Reader, requires
 from audiohub.access.permissions import Permission, Principal
 from audiohub.domain import MAX_ID
 from audiohub.errors import ConfigurationError, MissingFileError
-from audiohub.gateway.uploads import RAW_AUDIO_BODY, blocking_body, is_raw_audio, raw_filename
+from audiohub.gateway.uploads import (
+    RAW_AUDIO_BODY,
+    FormKeyterms,
+    QueryKeyterms,
+    blocking_body,
+    is_raw_audio,
+    raw_filename,
+    upload_keyterms,
+)
 from audiohub.jobs.schemas import Job, JobAccepted, JobPage, JobStatus
 from audiohub.jobs.service import JOBS_NEED_DATABASE, JobService
 
@@ -37,6 +45,8 @@ async def submit(
     x_webhook_url: Annotated[str | None, Header(
         max_length=2000, description="With a raw body: the form field `webhook_url`.")] = None,
     force: Annotated[bool, Query(description="Analyse again even if done before.")] = False,
+    keyterms: FormKeyterms = None,
+    query_keyterms: QueryKeyterms = None,
 ) -> JSONResponse:
     """Accept a recording; it is stored before this answers, so an accepted job is never lost.
 
@@ -44,8 +54,10 @@ async def submit(
     `application/octet-stream`, named by `Content-Disposition` or `X-Filename`).
     `webhook_url` (or the `X-Webhook-Url` header with a raw body) gets the finished job, signed
     (X-AudioHub-Signature) when WEBHOOK_SECRET is set. The same `Idempotency-Key` header returns
-    the job it first made.
+    the job it first made. `keyterms` (form field or query parameter) lists words to expect in
+    the call; the job keeps them, and reuses an earlier call only if it had the same ones.
     """
+    terms = upload_keyterms(keyterms, query_keyterms)
     service = job_service(request)
     source: BinaryIO
     if file is not None:
@@ -58,7 +70,8 @@ async def submit(
         raise MissingFileError("send the recording as multipart form field 'file', or as the "
                                "raw body with Content-Type audio/* or application/octet-stream")
     accepted = await to_thread.run_sync(
-        service.submit, source, name, webhook_url, idempotency_key, force, principal.subject)
+        service.submit, source, name, webhook_url, idempotency_key, force, principal.subject,
+        terms)
     return JSONResponse(accepted.model_dump(), status_code=202)
 
 

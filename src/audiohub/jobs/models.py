@@ -40,6 +40,9 @@ class JobRow(Base):
     # the job is done: the analysis runs from it on another worker, after a crash, or in a later
     # attempt, without transcribing again.
     transcription: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # What the job was asked for beyond its recording: {"keyterms": [...]} (the words to expect
+    # in the call). One JSON column, so later per-call inputs join it without a migration each.
+    options: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     # Runs started (a retry after a stage was down, or a requeue after its worker died, is one
     # more); at JOB_MAX_ATTEMPTS a stage still down fails the job.
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -9,7 +9,14 @@ from sqlalchemy import case, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from audiohub.jobs.models import JobRow
-from audiohub.jobs.schemas import PROGRESS, UNFINISHED, Job, JobError, WebhookAttempt
+from audiohub.jobs.schemas import (
+    PROGRESS,
+    UNFINISHED,
+    Job,
+    JobError,
+    JobOptions,
+    WebhookAttempt,
+)
 
 # A job is taken (claimed) only in these statuses: `retrying` waits for its time (the sweeper
 # queues it again), and a status after `queued` is a job between its halves or left by a crash.
@@ -24,6 +31,7 @@ def to_job(row: JobRow) -> Job:
         job_id=row.id, status=row.status, progress=progress,  # type: ignore[arg-type]
         created_at=row.created_at, updated_at=row.updated_at, filename=row.filename,
         audio_sha256=row.audio_sha256, call_id=row.call_id, deduplicated=row.deduplicated,
+        keyterms=JobOptions.of(row.options).keyterms,
         timings=dict(row.timings or {}), error=JobError(**row.error) if row.error else None,
         webhook_url=row.webhook_url,
         webhook_attempts=[WebhookAttempt.model_validate(a) for a in row.webhook_attempts or []],

@@ -18,6 +18,21 @@ PROGRESS: dict[str, float] = {"queued": 0.0, "retrying": 0.0, "transcribing": 0.
                               "analyzing": 0.7, "saving": 0.95, "done": 1.0, "failed": 1.0}
 
 
+class JobOptions(BaseModel):
+    """What a job was asked for beyond its recording, as its row keeps it (jobs.options)."""
+
+    # Words to expect in the call (the request's `keyterms`), cleaned when it was accepted.
+    keyterms: list[str] = Field(default_factory=list)
+
+    @classmethod
+    def of(cls, stored: dict[str, Any] | None) -> JobOptions:
+        return cls.model_validate(stored or {})
+
+    def stored(self) -> dict[str, Any] | None:
+        """The column's value: NULL when nothing was asked, like rows from before options."""
+        return self.model_dump(exclude_defaults=True) or None
+
+
 class JobError(BaseModel):
     error: str
     detail: str
@@ -59,6 +74,8 @@ class Job(BaseModel):
     audio_sha256: str
     call_id: int | None = None
     deduplicated: bool = False
+    # The words to expect the job was sent with (`keyterms`).
+    keyterms: list[str] = Field(default_factory=list)
     # Seconds spent in each stage.
     timings: dict[str, float] = Field(default_factory=dict)
     error: JobError | None = None

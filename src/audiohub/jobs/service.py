@@ -19,7 +19,7 @@ import hashlib
 import logging
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -39,14 +39,14 @@ from audiohub.errors import (
     StorageError,
 )
 from audiohub.gateway.hub import Hub
-from audiohub.gateway.pipeline import StagedAudio
+from audiohub.gateway.pipeline import StagedAudio, call_signature
 from audiohub.gateway.uploads import stage_stream
 from audiohub.jobs.base import JobQueue
 from audiohub.jobs.delivery import Deliveries
 from audiohub.jobs.models import JobRow
 from audiohub.jobs.recovery import backoff, hold, now, retry_failed
 from audiohub.jobs.repository import RUNNABLE, JobRepository, to_job
-from audiohub.jobs.schemas import UNFINISHED, Job, JobAccepted, JobError, JobPage
+from audiohub.jobs.schemas import UNFINISHED, Job, JobAccepted, JobError, JobOptions, JobPage
 
 log = logging.getLogger("audiohub")
 
@@ -80,9 +80,9 @@ class JobService:
 
     def submit(self, source: BinaryIO, filename: str | None, webhook_url: str | None = None,
                idempotency_key: str | None = None, force: bool = False,
-               submitted_by: str | None = None) -> JobAccepted:
-        """Store the recording and the job, then queue it. The same Idempotency-Key returns the
-        job it first made, whatever is sent with it."""
+               submitted_by: str | None = None, keyterms: Sequence[str] = ()) -> JobAccepted:
+        """Store the recording and the job (with its `keyterms`, cleaned already), then queue
+        it. The same Idempotency-Key returns the job it first made, whatever is sent with it."""
         if webhook_url:
             self.deliveries.check(webhook_url)
         if idempotency_key and submitted_by:
@@ -101,8 +101,8 @@ class JobService:
         row = JobRow(id=job_id, status="queued", filename=staged.filename,
                      audio_sha256=staged.sha256, spool_path=str(spool), webhook_url=webhook_url,
                      idempotency_key=idempotency_key, force=force, timings={},
-                     submitted_by=submitted_by,
-                     webhook_attempts=[])
+                     submitted_by=submitted_by, webhook_attempts=[],
+                     options=JobOptions(keyterms=list(keyterms)).stored())
         try:
             with self.db.session() as session:
                 JobRepository(session).add(row)
@@ -236,10 +236,12 @@ class JobService:
             row = JobRepository(session).get(job_id)
             if row is None or row.status not in UNFINISHED:
                 return None
+            options = JobOptions.of(row.options)
             return _OpenJob(
                 staged=StagedAudio(path=Path(row.spool_path), sha256=row.audio_sha256,
                                    filename=row.filename, job_id=row.id,
-                                   submitted_by=row.submitted_by),
+                                   submitted_by=row.submitted_by,
+                                   keyterms=tuple(options.keyterms)),
                 force=row.force, timings=dict(row.timings or {}),
                 transcribed=(TranscriptionResult.model_validate(row.transcription)
                              if row.transcription else None), attempts=row.attempts)
@@ -321,10 +323,11 @@ class JobService:
         return call_id
 
     def _same_call(self, staged: StagedAudio) -> int | None:
-        """A call of this recording by this pipeline, for the same submitter, whose prompt is
-        still the current one."""
-        same = self.hub.parts.store.latest_same(staged.sha256, self.hub.pipeline.signature,
-                                                staged.submitted_by)
+        """A call of this recording by this pipeline with the same keyterms, for the same
+        submitter, whose prompt is still the current one."""
+        same = self.hub.parts.store.latest_same(
+            staged.sha256, call_signature(self.hub.pipeline.signature, staged.keyterms),
+            staged.submitted_by)
         if same is None:
             return None
         call_id, domain, category, version = same

@@ -30,6 +30,7 @@ def load_library() -> tuple[CategorySpec, ...]:
             prompt=template.format(domain=e["domain"], category=e["category"]).strip(),
             fields=[FieldSpec(name=k, description=v) for k, v in e["fields"].items()],
             examples=e.get("examples", []),
+            keyterms=e.get("keyterms", []),
         )
         for e in entries
     )

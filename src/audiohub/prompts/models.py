@@ -24,6 +24,8 @@ class PromptRow(Base):
     fields: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     json_schema: Mapped[dict[str, Any]] = mapped_column(JSON)
     examples: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The category's words to expect (CategorySpec.keyterms); NULL on rows older than them.
+    keyterms: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
     source: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=lambda: datetime.now(UTC)

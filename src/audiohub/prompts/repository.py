@@ -19,6 +19,7 @@ def _to_spec(row: PromptRow) -> CategorySpec:
         prompt=row.prompt,
         fields=[FieldSpec(**f) for f in row.fields],
         examples=list(row.examples or []),
+        keyterms=list(row.keyterms or []),
         version=row.version,
         source=row.source,  # type: ignore[arg-type]
     )
@@ -72,7 +73,7 @@ class PromptRepository:
             domain=spec.domain, category=spec.category, version=version,
             description=spec.description, prompt=spec.prompt,
             fields=[f.model_dump() for f in spec.fields], json_schema=spec.json_schema(),
-            examples=spec.examples,
+            examples=spec.examples, keyterms=spec.keyterms,
             source=spec.source,
         ))
         self.session.flush()

@@ -17,6 +17,7 @@ from pydantic import (
 
 from audiohub.domain import CategorySpec, CleanStr, FieldSpec, clean_text
 from audiohub.llm.schemas import Name
+from audiohub.transcription.schemas import Keyterms
 
 _NAME = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_\-]+$")
 
@@ -73,6 +74,8 @@ class PromptEdit(BaseModel):
                       AfterValidator(clean_text)]
     fields: list[FieldSpec] = Field(min_length=1)
     examples: list[CleanStr]
+    # The category's words to expect, for the vocabulary correction pass (absent: none).
+    keyterms: Keyterms = Field(default_factory=list)
     source: Literal["edited", "approved"] = "edited"
 
     @field_validator("fields")
@@ -98,10 +101,10 @@ class PromptEdit(BaseModel):
            source: Literal["edited", "approved"] = "approved") -> PromptEdit:
         """The spec's content unchanged: approving it saves this as the pair's next version."""
         return cls(description=spec.description, prompt=spec.prompt, fields=spec.fields,
-                   examples=spec.examples, source=source)
+                   examples=spec.examples, keyterms=spec.keyterms, source=source)
 
     def spec(self, domain: str, category: str) -> CategorySpec:
         """The pair's new version (the store assigns its number)."""
         return CategorySpec(domain=domain, category=category, description=self.description,
                             prompt=self.prompt, fields=self.fields, examples=self.examples,
-                            source=self.source)
+                            keyterms=self.keyterms, source=self.source)

@@ -70,4 +70,5 @@ class SqlPromptStore:
 
 def _content(spec: CategorySpec) -> tuple[object, ...]:
     """What a version says (not its number or source)."""
-    return (spec.description, spec.prompt, [f.model_dump() for f in spec.fields], spec.examples)
+    return (spec.description, spec.prompt, [f.model_dump() for f in spec.fields], spec.examples,
+            spec.keyterms)

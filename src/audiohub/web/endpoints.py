@@ -38,6 +38,7 @@ from audiohub.jobs.endpoints import job_service
 from audiohub.jobs.schemas import Job
 from audiohub.jobs.service import JOBS_NEED_DATABASE
 from audiohub.prompts.schemas import PromptEdit
+from audiohub.transcription.schemas import clean_keyterms
 from audiohub.web import admin, charts, views
 
 HERE = FsPath(__file__).parent
@@ -171,12 +172,18 @@ async def upload(
     files = [f for f in form.getlist("file") if isinstance(f, StarletteUpload) and f.filename]
     if not files:
         raise InvalidInputError("choose at least one recording to upload")
+    try:
+        keyterms = clean_keyterms([t for t in form.getlist("keyterms") if isinstance(t, str)],
+                                  split=True)
+    except ValueError as exc:
+        raise InvalidInputError(f"expected terms: {exc}") from None
     accepted: list[Job] = []
     refused: list[tuple[str, str]] = []
     for f in files:
         try:
             job = await to_thread.run_sync(
-                partial(jobs.submit, f.file, f.filename, submitted_by=principal.subject))
+                partial(jobs.submit, f.file, f.filename, submitted_by=principal.subject,
+                        keyterms=keyterms))
         except AudioHubError as exc:
             refused.append((f.filename or "", exc.detail))
             continue
@@ -272,6 +279,7 @@ async def prompt_save(
     prompt: Annotated[str, Form(max_length=20000)] = "",
     fields: Annotated[str, Form(max_length=20000)] = "",
     examples: Annotated[str, Form(max_length=20000)] = "",
+    keyterms: Annotated[str, Form(max_length=20000)] = "",
 ) -> Response:
     """Approve the version shown, or save an edit of it: either is a new version. A form made
     from an older version than the current one is refused (409), so no change is lost."""
@@ -283,7 +291,7 @@ async def prompt_save(
             f"{domain}/{category} is at version {current.version} now, not {version}: reload "
             "the page to see it, then make the change again")
     form = {"description": description, "prompt": prompt, "fields": fields,
-            "examples": examples}
+            "examples": examples, "keyterms": keyterms}
     try:
         if action == "approve":
             if current.source != "generated":
@@ -295,7 +303,7 @@ async def prompt_save(
             edit = PromptEdit(description=description.strip(), prompt=prompt.strip(),
                               fields=views.parse_fields(fields, current.fields),
                               examples=[e.strip() for e in examples.splitlines() if e.strip()],
-                              source="edited")
+                              keyterms=keyterms.splitlines(), source="edited")
     except (ValidationError, InvalidInputError) as exc:
         return _prompt_page(request, history, 400, error=_problems(exc),
                             form=None if action == "approve" else form)
@@ -319,7 +327,8 @@ def _prompt_page(request: Request, history: list[CategorySpec], status: int = 20
     current = history[0]
     form = form or {"description": current.description, "prompt": current.prompt,
                     "fields": views.format_fields(current.fields),
-                    "examples": "\n".join(current.examples)}
+                    "examples": "\n".join(current.examples),
+                    "keyterms": "\n".join(current.keyterms)}
     return render(request, "prompt.html", status, spec=current, history=history,
                   saved=saved, error=error, form=form)
 

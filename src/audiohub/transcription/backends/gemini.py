@@ -166,7 +166,7 @@ class GeminiTranscriber:
                 audio.samples, self._chunk_s, min(SEARCH_S, self._chunk_s / 4))):
             offset = lo / SAMPLE_RATE
             answer, piece_tokens, problem = self._piece(
-                audio.samples[lo:hi], candidates if n == 0 else [])
+                audio.samples[lo:hi], candidates if n == 0 else [], keyterms)
             tokens = tokens + piece_tokens
             if problem:
                 flags.append(f"Gemini's answer for {offset:.0f}-{hi / SAMPLE_RATE:.0f} s was "
@@ -197,12 +197,18 @@ class GeminiTranscriber:
         return transcript, detected, tokens
 
     def _piece(
-        self, samples: np.ndarray[Any, np.dtype[np.float32]], candidates: Sequence[CategorySpec]
+        self, samples: np.ndarray[Any, np.dtype[np.float32]],
+        candidates: Sequence[CategorySpec], keyterms: Sequence[str] = (),
     ) -> tuple[dict[str, Any], TokenCount, str | None]:
         """One call: the answer's valid fields by name, the tokens, and what was wrong."""
         seconds = len(samples) / SAMPLE_RATE
         model: type[TranscriptAnswer] = DetectionAnswer if candidates else TranscriptAnswer
         user = f"Transcribe the attached recording ({seconds:.1f} s)."
+        if keyterms:
+            # The names a company knows it will hear: spelled as given when they are said, and
+            # never written in when they are not (SYSTEM forbids inventing).
+            user += (" These terms may be said in the call; when one is, write it spelled "
+                     f"exactly so: {'; '.join(keyterms)}.")
         if candidates:
             pairs = "\n".join(f"- {c.domain}/{c.category}: {c.description}" for c in candidates)
             user += (

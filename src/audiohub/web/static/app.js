@@ -69,10 +69,11 @@ function follow(li, jobId, single) {
   }).catch(() => setTimeout(() => follow(li, jobId, single), 2000));
 }
 
-function upload(file, single) {
+function upload(file, single, keyterms) {
   const li = row(file);
   const body = new FormData();
   body.append("file", file, file.name);
+  if (keyterms) body.append("keyterms", keyterms);
   const xhr = new XMLHttpRequest();
   xhr.open("POST", "/api/jobs");
   // The session's CSRF token (base.html's meta tag): a signed-in browser's API posts need it.
@@ -101,7 +102,8 @@ if (form) {
   const drop = form.querySelector(".drop");
   const start = (files) => {
     const list = [...files];
-    list.forEach((f) => upload(f, list.length === 1));
+    const keyterms = form.elements.keyterms ? form.elements.keyterms.value.trim() : "";
+    list.forEach((f) => upload(f, list.length === 1, keyterms));
     form.reset();
   };
   form.addEventListener("submit", (event) => {

@@ -1,0 +1,82 @@
+"""`keyterms` on POST /api/jobs: kept with the job (its row's `options`, so whichever worker runs
+it, after any restart, uses them), shown in the job's JSON, heard in the call (real Whisper
+tiny.en on an 8 kHz call where the hint turns "non-carter" into "John Carter"), and part of what
+makes two jobs "the same": a recording analysed without them is never handed back for a job
+that has them, nor the other way round."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from audiohub.config import WhisperSettings
+from audiohub.gateway.app import create_app
+from audiohub.jobs.models import JobRow
+from audiohub.persistence.db import Database
+from tests.conftest import AUDIO, make_settings
+from tests.keys import authorize
+
+CALL = AUDIO / "banking_card_block_8k.wav"
+
+
+def wait_done(client: TestClient, job_id: str, timeout: float = 600) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job: dict[str, Any] = client.get(f"/api/jobs/{job_id}").json()
+        if job["status"] in ("done", "failed"):
+            return job
+        time.sleep(0.2)
+    raise AssertionError(f"job {job_id} not finished in {timeout} s")
+
+
+def submit(client: TestClient, **kw: Any) -> Any:
+    with CALL.open("rb") as f:
+        return client.post("/api/jobs", files={"file": (CALL.name, f, "audio/wav")}, **kw)
+
+
+def test_keyterms_are_kept_used_and_part_of_the_dedupe_key(
+        tmp_path: Path, database_url: str | None) -> None:
+    settings = make_settings(tmp_path / "data", database_url,
+                             whisper=WhisperSettings(WHISPER_KEYTERM_HINT="hotwords"))
+    with TestClient(create_app(settings)) as client:
+        authorize(client, "analyst")
+        r = submit(client, data={"keyterms": "John Carter, Metro Bank"})
+        assert r.status_code == 202, r.text
+        hinted = wait_done(client, r.json()["job_id"])
+        assert hinted["status"] == "done", hinted
+        assert hinted["keyterms"] == ["John Carter", "Metro Bank"]
+        assert "John Carter" in hinted["result"]["transcription"]
+
+        # The same recording without them: analysed afresh, not the hinted call handed back.
+        plain = wait_done(client, submit(client).json()["job_id"])
+        assert plain["deduplicated"] is False and plain["call_id"] != hinted["call_id"]
+        assert plain["keyterms"] == []
+        assert "John Carter" not in plain["result"]["transcription"]
+
+        # The same terms (other order and case, as a raw body's query parameters): reused.
+        raw = client.post("/api/jobs", content=CALL.read_bytes(),
+                          params=[("keyterms", "metro bank"), ("keyterms", "JOHN CARTER")],
+                          headers={"Content-Type": "audio/wav"})
+        assert raw.status_code == 202, raw.text
+        again = wait_done(client, raw.json()["job_id"])
+        assert again["deduplicated"] is True and again["call_id"] == hinted["call_id"]
+        assert again["keyterms"] == ["metro bank", "JOHN CARTER"]
+        # And none again: the plain call.
+        none_again = wait_done(client, submit(client).json()["job_id"])
+        assert none_again["deduplicated"] is True
+        assert none_again["call_id"] == plain["call_id"]
+
+        bad = submit(client, data={"keyterms": "x" * 101})
+        assert bad.status_code == 422, bad.text
+        assert "longer than 100 characters" in bad.json()["detail"]
+        assert client.get("/api/jobs").json()["total"] == 4  # the refused one was never a job
+
+    db = Database(settings.database_url)
+    with db.session() as session:
+        assert session.get(JobRow, hinted["job_id"]).options == {  # type: ignore[union-attr]
+            "keyterms": ["John Carter", "Metro Bank"]}
+        assert session.get(JobRow, plain["job_id"]).options is None  # type: ignore[union-attr]
+    db.engine.dispose()
