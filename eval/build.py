@@ -54,6 +54,9 @@ def build_set(name: str, out: Path, only: set[str] | None = None) -> dict[str, P
                 "domain": call["domain"],
                 "category": call["category"],
                 "fields": call["expected"],
+                # For `audiohub eval --keyterms call|company`; labelled by the yaml's rule.
+                "keyterms": call.get("keyterms") or [],
+                "company_terms": call.get("company_terms") or [],
             })
     manifests = {}
     for rate, rows in items.items():

@@ -81,3 +81,21 @@ def test_an_unknown_backend_name_is_a_clear_configuration_error(
     r = runner.invoke(app, ["stats"])
     assert r.exit_code == 2
     assert "ANALYZER" in r.output and "'local', 'gemini' or 'openai'" in r.output
+
+
+def test_analyze_keyterms_reach_the_recogniser_alone_and_as_jobs(
+        data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WHISPER_KEYTERM_HINT", "hotwords")  # the terms as decoding hints
+    call = str(AUDIO / "banking_card_block_8k.wav")
+    r = runner.invoke(app, ["analyze", call, "--json", "--keyterm", "John Carter",
+                            "--keyterm", "Metro Bank"])
+    assert r.exit_code == 0, r.output
+    alone = json.loads(r.stdout)
+    assert "John Carter" in alone["transcription"]
+    # As a job: the same terms (one comma-separated value), so the call above is reused.
+    r = runner.invoke(app, ["analyze", call, "--jobs", "--json",
+                            "--keyterm", "Metro Bank,John Carter"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["database"] == alone["database"]
+    r = runner.invoke(app, ["analyze", call, "--keyterm", "x" * 101])
+    assert r.exit_code == 2 and "longer than 100 characters" in r.output

