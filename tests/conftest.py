@@ -12,7 +12,11 @@ from typing import Any
 
 import psycopg
 import pytest
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine
 
+import audiohub
 from audiohub.config import (
     AnalyzerSettings,
     DatabaseSettings,
@@ -121,3 +125,13 @@ def gemini(_gemini_server: GeminiServer) -> GeminiServer:
     """The local server speaking Gemini's REST wire format, reset for this test."""
     _gemini_server.reset()
     return _gemini_server
+
+
+def alembic(engine: Engine, action: str, revision: str) -> None:
+    """Run an Alembic command ("upgrade", "downgrade") on `engine` to `revision`: for tests of
+    one migration against rows stored before it."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(audiohub.__file__).parent / "migrations"))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        getattr(command, action)(cfg, revision)

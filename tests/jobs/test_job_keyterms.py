@@ -6,9 +6,7 @@ that has them, nor the other way round."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
-from typing import Any
 
 from fastapi.testclient import TestClient
 
@@ -17,24 +15,10 @@ from audiohub.gateway.app import create_app
 from audiohub.jobs.models import JobRow
 from audiohub.persistence.db import Database
 from tests.conftest import AUDIO, make_settings
+from tests.jobs.test_jobs_api import submit, wait_done
 from tests.keys import authorize
 
 CALL = AUDIO / "banking_card_block_8k.wav"
-
-
-def wait_done(client: TestClient, job_id: str, timeout: float = 600) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job: dict[str, Any] = client.get(f"/api/jobs/{job_id}").json()
-        if job["status"] in ("done", "failed"):
-            return job
-        time.sleep(0.2)
-    raise AssertionError(f"job {job_id} not finished in {timeout} s")
-
-
-def submit(client: TestClient, **kw: Any) -> Any:
-    with CALL.open("rb") as f:
-        return client.post("/api/jobs", files={"file": (CALL.name, f, "audio/wav")}, **kw)
 
 
 def test_keyterms_are_kept_used_and_part_of_the_dedupe_key(
@@ -43,15 +27,15 @@ def test_keyterms_are_kept_used_and_part_of_the_dedupe_key(
                              whisper=WhisperSettings(WHISPER_KEYTERM_HINT="hotwords"))
     with TestClient(create_app(settings)) as client:
         authorize(client, "analyst")
-        r = submit(client, data={"keyterms": "John Carter, Metro Bank"})
+        r = submit(client, CALL, data={"keyterms": "John Carter, Metro Bank"})
         assert r.status_code == 202, r.text
-        hinted = wait_done(client, r.json()["job_id"])
+        hinted = wait_done(client, r.json()["job_id"], timeout=600)
         assert hinted["status"] == "done", hinted
         assert hinted["keyterms"] == ["John Carter", "Metro Bank"]
         assert "John Carter" in hinted["result"]["transcription"]
 
         # The same recording without them: analysed afresh, not the hinted call handed back.
-        plain = wait_done(client, submit(client).json()["job_id"])
+        plain = wait_done(client, submit(client, CALL).json()["job_id"], timeout=600)
         assert plain["deduplicated"] is False and plain["call_id"] != hinted["call_id"]
         assert plain["keyterms"] == []
         assert "John Carter" not in plain["result"]["transcription"]
@@ -61,15 +45,15 @@ def test_keyterms_are_kept_used_and_part_of_the_dedupe_key(
                           params=[("keyterms", "metro bank"), ("keyterms", "JOHN CARTER")],
                           headers={"Content-Type": "audio/wav"})
         assert raw.status_code == 202, raw.text
-        again = wait_done(client, raw.json()["job_id"])
+        again = wait_done(client, raw.json()["job_id"], timeout=600)
         assert again["deduplicated"] is True and again["call_id"] == hinted["call_id"]
         assert again["keyterms"] == ["metro bank", "JOHN CARTER"]
         # And none again: the plain call.
-        none_again = wait_done(client, submit(client).json()["job_id"])
+        none_again = wait_done(client, submit(client, CALL).json()["job_id"], timeout=600)
         assert none_again["deduplicated"] is True
         assert none_again["call_id"] == plain["call_id"]
 
-        bad = submit(client, data={"keyterms": "x" * 101})
+        bad = submit(client, CALL, data={"keyterms": "x" * 101})
         assert bad.status_code == 422, bad.text
         assert "longer than 100 characters" in bad.json()["detail"]
         assert client.get("/api/jobs").json()["total"] == 4  # the refused one was never a job

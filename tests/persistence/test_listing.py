@@ -11,19 +11,16 @@ from statistics import mean
 from typing import Any, get_args
 
 import pytest
-from alembic import command
-from alembic.config import Config
 from pydantic import ValidationError
-from sqlalchemy import Engine, event, inspect, text
+from sqlalchemy import event, inspect, text
 
-import audiohub
 from audiohub.domain import CallFilter, SortColumn
 from audiohub.errors import NotFoundError
 from audiohub.persistence.audio_store import AudioStore
 from audiohub.persistence.db import Database, migrate
 from audiohub.persistence.repository import fts5_query, tsquery
 from audiohub.persistence.service import SqlStore
-from tests.conftest import AUDIO, make_settings
+from tests.conftest import AUDIO, alembic, make_settings
 from tests.persistence.calls import LEGACY, SPECS, Stored, backdate, expected_order, record_of
 from tests.persistence.test_store import WAV
 
@@ -205,18 +202,10 @@ def test_search_follows_updates_and_deletes(store: SqlStore, calls: list[Stored]
     assert found(store, calls, q="refund") == {2}
 
 
-def _alembic(engine: Engine, action: str, revision: str) -> None:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(Path(audiohub.__file__).parent / "migrations"))
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        getattr(command, action)(cfg, revision)
-
-
 def test_migration_0006_fills_calls_stored_before_it(store: SqlStore,
                                                      calls: list[Stored]) -> None:
     engine = store.db.engine
-    _alembic(engine, "downgrade", "0005")
+    alembic(engine, "downgrade", "0005")
     inspector = inspect(engine)
     assert "call_outcome" not in {c["name"] for c in inspector.get_columns("calls")}
     assert "calls_fts" not in inspector.get_table_names()
@@ -224,7 +213,7 @@ def test_migration_0006_fills_calls_stored_before_it(store: SqlStore,
     with engine.connect() as conn:  # going down lost no call and no call's domain data
         assert conn.execute(text("SELECT count(*) FROM domain_specific")).scalar() == len(SPECS)
 
-    _alembic(engine, "upgrade", "head")
+    alembic(engine, "upgrade", "head")
     outcomes = {c.call_id: c.outcome for c in store.page(CallFilter()).items}
     assert outcomes == {c.id: c.spec.outcome for c in calls}  # the legacy one too, from JSON
     assert found(store, calls, q="card") == {0, 5}  # indexed when the index was made

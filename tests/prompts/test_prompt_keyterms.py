@@ -7,17 +7,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from alembic import command
-from alembic.config import Config
 from pydantic import ValidationError
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import inspect, text
 
-import audiohub
 from audiohub.persistence.db import Database, migrate
 from audiohub.prompts.library import library_spec
 from audiohub.prompts.schemas import PromptEdit
 from audiohub.prompts.service import SqlPromptStore
-from tests.conftest import make_settings
+from tests.conftest import alembic, make_settings
 
 
 @pytest.fixture
@@ -25,14 +22,6 @@ def db(tmp_path: Path, database_url: str | None) -> Database:
     db = Database(make_settings(tmp_path, database_url).database_url)
     migrate(db.engine)
     return db
-
-
-def _alembic(engine: Engine, action: str, revision: str) -> None:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(Path(audiohub.__file__).parent / "migrations"))
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        getattr(command, action)(cfg, revision)
 
 
 def test_the_library_gives_pharmacy_calls_drug_names_and_others_none() -> None:
@@ -64,10 +53,10 @@ def test_a_store_from_before_keyterms_gets_the_librarys_on_the_next_start(db: Da
     store = SqlPromptStore(db)
     store.seed()
     # As a release before 0009 left it: no column, then the column empty on every row.
-    _alembic(db.engine, "downgrade", "0008")
+    alembic(db.engine, "downgrade", "0008")
     assert "keyterms" not in {c["name"] for c in inspect(db.engine).get_columns("prompts")}
     assert "options" not in {c["name"] for c in inspect(db.engine).get_columns("jobs")}
-    _alembic(db.engine, "upgrade", "head")
+    alembic(db.engine, "upgrade", "head")
     with db.engine.begin() as conn:
         assert conn.execute(text("SELECT count(*) FROM prompts WHERE keyterms IS NOT NULL")
                             ).scalar_one() == 0

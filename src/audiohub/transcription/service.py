@@ -62,10 +62,12 @@ class TranscriptionService:
         if detected is None:
             detected = self.analyzer.classify(transcript, candidates)
             tokens = tokens + detected.tokens
-        # The category's own terms are known only now: they correct, they could not hint.
+        # The category's own terms are known only now: they correct, they could not hint. All
+        # the call's terms correct (the hint budget may have left some out); `correct` adds the
+        # file's terms itself.
         spec = next((c for c in candidates if (c.domain, c.category)
                      == (detected.domain, detected.category)), None)
         transcript = self.vocabulary.correct(
-            transcript, [*hints, *(spec.keyterms if spec else [])])
+            transcript, [*keyterms, *(spec.keyterms if spec else [])])
         return TranscriptionResult(transcript=transcript, classification=detected,
                                    audio_format=audio_format, tokens=tokens)

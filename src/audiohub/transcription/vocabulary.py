@@ -194,7 +194,7 @@ class Vocabulary:
     def correct(self, transcript: Transcript, keyterms: Sequence[str],
                 settings: correction.MatchSettings = correction.DEFAULT_SETTINGS) -> Transcript:
         """Replace spans that are close phonetic and spelling matches of a term: of
-        `keyterms` (the call's hints and its category's terms) and of every file term, with
+        `keyterms` (the call's own terms and its category's) and of every file term, with
         the file's spoken forms. Each replacement is listed in `corrections`."""
         wanted = [(t, self._aliases.get(t.lower(), ())) for t in dict.fromkeys(keyterms)]
         wanted += [(t.text, t.aliases) for t in self.terms]
