@@ -53,9 +53,9 @@ def test_keyterms_are_kept_used_and_part_of_the_dedupe_key(
         assert none_again["deduplicated"] is True
         assert none_again["call_id"] == plain["call_id"]
 
-        bad = submit(client, CALL, data={"keyterms": "x" * 101})
+        bad = submit(client, CALL, data={"keyterms": "x" * 51})
         assert bad.status_code == 422, bad.text
-        assert "longer than 100 characters" in bad.json()["detail"]
+        assert "longer than 50 characters" in bad.json()["detail"]
         assert client.get("/api/jobs").json()["total"] == 4  # the refused one was never a job
 
     db = Database(settings.database_url)

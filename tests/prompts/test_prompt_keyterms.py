@@ -43,8 +43,8 @@ def test_keyterms_are_seeded_stored_and_edited(db: Database) -> None:
         "Metformin", "Eliquis"]
     assert saved.version == 2
     assert PromptEdit.of(saved).keyterms == ["Metformin", "Eliquis"]  # an approval keeps them
-    with pytest.raises(ValidationError, match="longer than 100 characters"):
-        PromptEdit.model_validate({**edit.model_dump(), "keyterms": ["x" * 101]})
+    with pytest.raises(ValidationError, match="longer than 50 characters"):
+        PromptEdit.model_validate({**edit.model_dump(), "keyterms": ["x" * 51]})
     cleaned = PromptEdit.model_validate({**edit.model_dump(), "keyterms": [" a  b ", "A B", ""]})
     assert cleaned.keyterms == ["a b"]
 

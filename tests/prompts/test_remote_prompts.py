@@ -199,5 +199,5 @@ def test_a_categorys_keyterms_cross_the_prompt_service(proxy: Proxy, service: st
     finally:
         reader.close()
     refused = httpx.post(f"{service}/prompts/insurance/claim_filing", headers={
-        "X-Service-Token": TOKEN}, json={**edit.model_dump(), "keyterms": ["x" * 101]})
-    assert refused.status_code == 422 and "longer than 100" in refused.text
+        "X-Service-Token": TOKEN}, json={**edit.model_dump(), "keyterms": ["x" * 51]})
+    assert refused.status_code == 422 and "longer than 50" in refused.text

@@ -171,10 +171,12 @@ def test_every_page_works_without_javascript(page_no_js: Page, hub_url: str,
     page.screenshot(path=shots / "call-no-js.png", full_page=True)
 
     page.goto(f"{hub_url}/ui/")
-    page.select_option("select[name=needs_review]", "0")
+    # tiny.en's 8 kHz transcript of this call is mostly in segments Whisper marks unreliable,
+    # so the call is one to review.
+    page.select_option("select[name=needs_review]", "1")
     page.fill("input[name=q]", "refund")
     page.click("text=Apply")
-    assert "needs_review=0" in page.url and "q=refund" in page.url
+    assert "needs_review=1" in page.url and "q=refund" in page.url
     expect(page.locator("table.calls tbody tr").first).to_contain_text("refund")
 
     page.goto(f"{hub_url}/ui/stats")

@@ -47,9 +47,9 @@ def test_the_upload_forms_expected_terms_go_with_each_job(client: TestClient) ->
     assert len(jobs) == 2
     for job in jobs:
         assert _ended(client, job["job_id"])["keyterms"] == ["Metro Bank", "John Carter"]
-    bad = client.post("/ui/upload", data={"keyterms": "x" * 101},
+    bad = client.post("/ui/upload", data={"keyterms": "x" * 51},
                       files={"file": ("c.wav", junk)})
-    assert bad.status_code == 400 and "longer than 100 characters" in bad.text
+    assert bad.status_code == 400 and "longer than 50 characters" in bad.text
     assert client.get("/api/jobs").json()["total"] == 2
 
 
