@@ -14,7 +14,6 @@ is named in `Transcript.flags` (`uncovered_speech ...`), so the call gets `needs
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
@@ -24,6 +23,7 @@ import numpy as np
 from audiohub.domain import Segment, Transcript, Word
 from audiohub.transcription.audio import SAMPLE_RATE, DecodedAudio
 from audiohub.transcription.base import Transcriber
+from audiohub.transcription.guard import word_key
 
 Interval = tuple[float, float]
 
@@ -174,7 +174,7 @@ def _recovered(segments: Sequence[Segment], keep: Interval,
 
 
 def _tokens(words: Sequence[Word]) -> list[str]:
-    return [t for t in (re.sub(r"[^\w']", "", w.word.lower()) for w in words) if t]
+    return [t for t in map(word_key, words) if t]
 
 
 def repeats_neighbours(recovered: Sequence[Word], existing: Sequence[Word],

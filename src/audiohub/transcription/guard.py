@@ -22,7 +22,8 @@ _MAX_NGRAM = 8
 _DIGITS = {"zero", "oh", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"}
 
 
-def _key(word: Word) -> str:
+def word_key(word: Word) -> str:
+    """A word as compared with others: lowercase, punctuation and spaces gone, apostrophes kept."""
     return re.sub(r"[^\w']", "", word.word.lower())
 
 
@@ -32,7 +33,7 @@ def _min_repeats(gram: list[str]) -> int:
 
 def collapse_loops(words: list[Word]) -> tuple[list[Word], list[str]]:
     """Keep one copy of each run of a repeated phrase; return the words kept and what was cut."""
-    keys = [_key(w) for w in words]
+    keys = [word_key(w) for w in words]
     kept: list[Word] = []
     flags: list[str] = []
     i = 0
