@@ -19,6 +19,8 @@ from pydantic import (
     model_validator,
 )
 
+from audiohub.fieldspec import FieldSpec as FieldSpec  # re-exported: every stage imports it here
+
 # The largest id or offset the API looks up: beyond any stored row, and within what every
 # database's integer takes (a larger one would be an error inside the query, not a 404).
 MAX_ID = 2**31 - 1
@@ -172,14 +174,6 @@ class Evidence(BaseModel):
     start_s: float | None
     end_s: float | None
     grounded: bool = True
-
-
-class FieldSpec(BaseModel):
-    """One field of a category's schema."""
-
-    name: CleanStr
-    description: CleanStr = ""
-    kind: CleanStr = "text"
 
 
 class CategorySpec(BaseModel):

@@ -28,12 +28,19 @@ def load_library() -> tuple[CategorySpec, ...]:
             category=e["category"],
             description=" ".join(e["description"].split()),
             prompt=template.format(domain=e["domain"], category=e["category"]).strip(),
-            fields=[FieldSpec(name=k, description=v) for k, v in e["fields"].items()],
+            fields=[_field(k, v) for k, v in e["fields"].items()],
             examples=e.get("examples", []),
             keyterms=e.get("keyterms", []),
         )
         for e in entries
     )
+
+
+def _field(name: str, entry: str | dict[str, Any]) -> FieldSpec:
+    """A field written as its description alone, or as a mapping of the spec's attributes."""
+    if isinstance(entry, str):
+        return FieldSpec(name=name, description=entry)
+    return FieldSpec(name=name, **entry)
 
 
 def fallback_spec() -> CategorySpec:

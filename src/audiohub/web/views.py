@@ -171,8 +171,8 @@ def parse_fields(text: str, current: list[FieldSpec]) -> list[FieldSpec]:
                 f"fields, line {n}: write `name [kind]: description` with a name of letters, "
                 f"digits and underscores, not {line.strip()[:60]!r}")
         name, kind, description = m.group(1), m.group(2), (m.group(3) or "").strip()
-        out.append(FieldSpec(name=name, kind=kind or kinds.get(name, "text"),
-                             description=description))
+        out.append(FieldSpec.model_validate(
+            {"name": name, "kind": kind or kinds.get(name, "text"), "description": description}))
     return out
 
 
