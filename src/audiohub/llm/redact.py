@@ -8,7 +8,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-_DIGIT_WORD = r"(?:zero|oh|one|two|three|four|five|six|seven|eight|nine|double|triple)"
+from audiohub.numberwords import DIGIT_WORD, REPEAT_WORD
+
+_DIGIT_WORD = f"(?:{DIGIT_WORD}|{REPEAT_WORD})"
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("EMAIL", re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")),
     # Phone numbers are written in groups ("+1 555 123 4567", "555-0134"); a bare run of

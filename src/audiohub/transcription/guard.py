@@ -15,11 +15,11 @@ from __future__ import annotations
 import re
 
 from audiohub.domain import Segment, Word
+from audiohub.numberwords import DIGIT_WORDS
 
 NO_SPEECH_PROB = 0.6
 LOW_LOGPROB = -1.0
 _MAX_NGRAM = 8
-_DIGITS = {"zero", "oh", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"}
 
 
 def word_key(word: Word) -> str:
@@ -43,7 +43,7 @@ def collapse_loops(words: list[Word]) -> tuple[list[Word], list[str]]:
             gram = keys[i:i + n]
             if len(gram) < n or not all(gram):
                 continue
-            if n == 1 and (gram[0] in _DIGITS or gram[0].isdigit()):
+            if n == 1 and (gram[0] in DIGIT_WORDS or gram[0].isdigit()):
                 continue
             reps = 1
             while keys[i + reps * n:i + (reps + 1) * n] == gram:
