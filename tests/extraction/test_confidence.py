@@ -113,3 +113,12 @@ def test_the_extraction_service_fills_the_transcript_metrics() -> None:
     assert m.corrections == []
     assert m.needs_review
     assert "the call's language (de) is not one the analyzer reads (en)" in m.review_reasons
+
+
+def test_an_unknown_classification_is_not_judged() -> None:
+    tr = make_transcript(["Hello, I lost my card.", "I've blocked it for you."])
+    weak = Classification(domain="banking", category="card_block", score=0.0, margin=0.0)
+
+    assert review(tr, None, {}, SETTINGS).reasons == []
+    assert [r.split(" ")[0] for r in review(tr, weak, {}, SETTINGS).reasons] == [
+        "classification", "the"]

@@ -15,6 +15,7 @@ from audiohub.domain import (
     Transcript,
     Word,
 )
+from audiohub.extraction.backends.local.acts import acts
 from audiohub.extraction.backends.local.metrics import build_metrics, call_outcome
 from audiohub.extraction.backends.local.nlp import load_spacy
 from audiohub.extraction.timing import longest_silence, speaker_timing, timing
@@ -72,7 +73,7 @@ def test_resolved_call(nlp: Language, vader: SentimentIntensityAnalyzer) -> None
 
     assert m.call_outcome == "resolved"
     assert m.sentiment.label == "positive"
-    assert m.action_items == ["We'll send a replacement card to your address on file."]
+    assert m.action_items == ["We'll send a replacement card to your address on file"]
     assert m.pii_detected == ["card_number", "person_name"]
     assert "debit card" in m.key_topics and len(m.key_topics) <= 5
     assert len(set(m.key_topics)) == len(m.key_topics)
@@ -114,8 +115,10 @@ def test_transferred_call(nlp: Language, vader: SentimentIntensityAnalyzer) -> N
     ("Your reservation has been cancelled. Anything else? No, thank you.", "resolved"),
     ("I'd like a follow-up appointment with Dr. Patel.", "unresolved"),
     ("I can't help with that, sorry.", "unresolved")])
-def test_call_outcome_cues(text: str, outcome: str) -> None:
-    assert call_outcome(text) == outcome
+def test_call_outcome_cues(nlp: Language, vader: SentimentIntensityAnalyzer, text: str,
+                           outcome: str) -> None:
+    doc = nlp(text)
+    assert call_outcome(doc, acts(doc), vader) == outcome
 
 
 def test_pii_types(nlp: Language, vader: SentimentIntensityAnalyzer) -> None:
@@ -207,8 +210,8 @@ def test_per_speaker_talk_time_ratio_words_and_interruptions() -> None:
     # [7.5, 8.0] = 1.7 s. The unlabelled "um" counts for nobody.
     assert speakers is not None and set(speakers) == {"agent", "customer"}
     agent, customer = speakers["agent"], speakers["customer"]
-    assert (agent.talk_time_seconds, agent.words) == (pytest.approx(2.5), 5)
-    assert (customer.talk_time_seconds, customer.words) == (pytest.approx(1.7), 4)
+    assert agent.talk_time_seconds == pytest.approx(2.5) and agent.words == 5
+    assert customer.talk_time_seconds == pytest.approx(1.7) and customer.words == 4
     assert agent.talk_ratio == pytest.approx(2.5 / 4.2, abs=1e-4)
     assert agent.talk_ratio + customer.talk_ratio == pytest.approx(1.0, abs=1e-3)
     # Only the customer's "I" starts before the previous speaker's last word has ended.

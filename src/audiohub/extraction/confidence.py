@@ -65,12 +65,13 @@ def unreliable_speech_share(transcript: Transcript, settings: ReviewSettings) ->
 
 
 def review(
-    transcript: Transcript, classification: Classification, evidence: dict[str, Evidence],
+    transcript: Transcript, classification: Classification | None, evidence: dict[str, Evidence],
     settings: ReviewSettings, languages: Collection[str] | None = None,
 ) -> Review:
     """Flag calls whose classification is weak or ambiguous, whose words were poorly
     recognised, whose text was cut by the hallucination guard or left speech uncovered, whose
-    language the analyzer cannot read (`languages`; None: any), or that hold unfound values."""
+    language the analyzer cannot read (`languages`; None: any), or that hold unfound values.
+    A call whose classification is not known (None: the caller sent none) is not judged on it."""
     probs = ([w.probability for s in transcript.segments for w in s.words]
              if transcript.word_probabilities else [])
     mean = round(sum(probs) / len(probs), 4) if probs else None
@@ -82,11 +83,12 @@ def review(
         if languages is not None and transcript.language not in languages:
             reasons.append(f"the call's language ({transcript.language}) is not one the "
                            f"analyzer reads ({', '.join(sorted(languages))})")
-        if classification.score < settings.min_classification_score:
+        if classification is not None and (
+                classification.score < settings.min_classification_score):
             # Three places: at two, a value just under the threshold reads as equal to it.
             reasons.append(f"classification score {classification.score:.3f} is under "
                            f"{settings.min_classification_score:.2f}")
-        if classification.margin < settings.min_margin:
+        if classification is not None and classification.margin < settings.min_margin:
             reasons.append(f"the top two categories are within {classification.margin:.3f} "
                            f"(under {settings.min_margin:.2f})")
         if mean is not None and mean < settings.min_word_probability:

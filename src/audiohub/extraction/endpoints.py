@@ -31,7 +31,7 @@ async def extract(request: Request, body: ExtractRequest) -> ExtractResponse:
     """
     spec: CategorySpec = body.spec or library_spec(body.domain, body.category)
     result = await to_thread.run_sync(
-        _service(request).extract, body.the_transcript(), body.the_classification(), spec)
+        _service(request).extract, body.the_transcript(), body.classification, spec)
     return ExtractResponse.of(result)
 
 

@@ -46,9 +46,6 @@ class ExtractRequest(BaseModel):
         return Transcript(text=self.transcription, language="en", duration=0.0,
                           segments=[segment])
 
-    def the_classification(self) -> Classification:
-        return self.classification or Classification(domain=self.domain, category=self.category)
-
 
 class ExtractResponse(BaseModel):
     extracted_data: dict[str, str | None]

@@ -10,11 +10,12 @@ import bisect
 import functools
 import re
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 from typing import Literal
 
 from spacy.language import Language
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc, Span, Token
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from audiohub.domain import (
@@ -26,28 +27,14 @@ from audiohub.domain import (
     SentimentScore,
     Transcript,
 )
-from audiohub.extraction.backends.local.nlp import ADDRESS, NUMBER_RUN, number_value, parse
+from audiohub.extraction.backends.local.acts import Act, acts
+from audiohub.extraction.backends.local.nlp import parse
 from audiohub.extraction.timing import longest_silence, speaker_timing, timed_words, timing
+from audiohub.numberwords import DIGIT_WORDS, REPEAT_WORDS, spoken_digits
 
 Label = Literal["positive", "neutral", "negative"]
 Outcome = Literal["resolved", "unresolved", "follow_up_required", "transferred"]
 
-_TRANSFER = re.compile(r"\btransfer(?:ring)? you\b|\bconnect(?:ing)? you (?:to|with)\b"
-                       r"|\bput(?:ting)? you through\b", re.I)
-# "follow up" the verb, not "a follow-up appointment", which is a reason to call, not an outcome.
-_FOLLOW_STRONG = re.compile(r"\b(?:call|get|ring) you back\b|\bfollow(?:ing)? up\b"
-                            r"|\bget back to you\b|\breach out to you\b", re.I)
-_FOLLOW_WEAK = re.compile(r"\bwithin (?:\w+ )?(?:to \w+ )?(?:business |working )?(?:days|hours)\b"
-                          r"|\bwe(?:'ll| will) send\b", re.I)
-_DONE = re.compile(r"\b(?:has|have|had|'ve|is|are|was|were)\s+(?:been\s+)?(?:now\s+|already\s+"
-                   r"|successfully\s+)?(?:blocked|cancell?ed|processed|booked|scheduled|refunded"
-                   r"|issued|credited|reversed|removed|connected|filed|submitted|approved"
-                   r"|confirmed|updated|changed|renewed|reset|fixed|resolved)\b|\ball set\b", re.I)
-_COMMIT = re.compile(r"\b(?:I will|I'll|we will|we'll|please|you will receive|you'll receive"
-                     r"|you will get|you'll get|I'm going to|we're going to)\b|\b(?:will|'ll) "
-                     r"(?:call|contact|email|send|reach out|get back)\b", re.I)
-_NEGATED = re.compile(r"(?:\b(?:not|never|nobody|no one)|n't)\s+(?:\w+\s+)?$", re.I)
-_NOT_COMMIT = re.compile(r"\bplease (?:hold|wait|bear)\b", re.I)
 _AGENT = re.compile(r"thank(?:s| you) for calling|\bspeaking\b|how (?:can|may) I help", re.I)
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|\b\w+(?: dot \w+)* at \w+ dot (?:com|net|org"
                     r"|edu|co)\b", re.I)
@@ -56,6 +43,9 @@ _CARD_CUE = re.compile(r"\bcard\b|\bend(?:s|ing) (?:in|with)\b|\blast (?:four|4)
 _ACCOUNT_CUE = re.compile(r"\b(?:account|policy|member|customer)(?: number| ID| no)?\b", re.I)
 _DOB_CUE = re.compile(r"\bdate of birth\b|\bborn\b|\bbirthday\b|\bDOB\b", re.I)
 _ADDRESS_CUE = re.compile(r"\baddress is\b", re.I)
+# The last sentences of a call and the VADER compound above which they thank or praise.
+_CLOSING = 2
+_ENDS_WELL = 0.3
 _TOPIC_POS = frozenset({"NOUN", "PROPN", "ADJ"})
 _NOT_TOPIC = frozenset({"PERSON", "DATE", "TIME", "MONEY", "CARDINAL", "ORDINAL", "QUANTITY",
                         "PERCENT"})
@@ -85,17 +75,20 @@ def build_metrics(transcript: Transcript, classification: Classification, nlp: L
     topics: list[str] = []
     actions: list[str] = []
     pii: list[str] = []
+    outcome: Outcome = "unresolved"
     if text.strip():
         doc = parse(nlp, text)
         about = (spec.description if spec else "") + " " + " ".join(
             re.split(r"[_\s]+", f"{classification.domain} {classification.category}"))
         lemmas = _content_lemmas(nlp, about)
         summary, topics = summarize(doc, lemmas), key_topics(doc, lemmas)
-        actions, pii = action_items(doc), pii_types(doc)
+        said = acts(doc)
+        outcome, actions = call_outcome(doc, said, analyzer), action_items(said)
+        pii = pii_types(doc)
     return GeneralMetrics(
         summary=summary,
         sentiment=sentiment(transcript, analyzer),
-        call_outcome=call_outcome(text),
+        call_outcome=outcome,
         key_topics=topics,
         action_items=actions,
         pii_detected=pii,
@@ -150,27 +143,33 @@ def sentiment(transcript: Transcript, analyzer: SentimentIntensityAnalyzer) -> S
                      speakers=speakers)
 
 
-def call_outcome(text: str) -> Outcome:
-    """Transferred if the agent hands the call on; else follow-up cues against done cues.
-
-    A call where the card "has been blocked" and "we'll send" a new one is resolved; a promise to
-    "call you back" outweighs a single done action.
-    """
-    if _TRANSFER.search(text):
+def call_outcome(doc: Doc, said: Sequence[Act], analyzer: SentimentIntensityAnalyzer
+                 ) -> Outcome:
+    """What the call's acts settle, in this order: a transfer; a promised later call or visit
+    (unless only "if" something happens); a refusal said after everything done; something done
+    or promised ("I've blocked it", "I'll refund it"); else a call that ends on thanks or
+    praise (a question answered) is resolved, and any other unresolved."""
+    if any(a.kind == "transfer" for a in said):
         return "transferred"
-    # "nobody has fixed it" is the opposite of done.
-    done = sum(1 for m in _DONE.finditer(text) if not _NEGATED.search(text[:m.start()]))
-    done += 1 if re.search(r"\banything else\b", text, re.I) and re.search(
-        r"\bthank", text, re.I) else 0
-    follow = 2 * len(_FOLLOW_STRONG.findall(text)) + len(_FOLLOW_WEAK.findall(text))
-    if follow > done:
+    if any(a.follow_up and not a.conditional for a in said):
         return "follow_up_required"
-    return "resolved" if done else "unresolved"
+    settled = [a.start for a in said
+               if a.kind == "done" or (a.kind == "promise" and not a.conditional)]
+    refused = [a.start for a in said if a.kind == "refusal"]
+    if refused and (not settled or max(refused) > max(settled)):
+        return "unresolved"
+    if settled:
+        return "resolved"
+    # The opening sentence states why the caller rings ("I'd like ..."); it closes nothing.
+    closing = " ".join(s.text for s in list(doc.sents)[1:][-_CLOSING:])
+    ends_well = analyzer.polarity_scores(closing)["compound"] >= _ENDS_WELL
+    return "resolved" if ends_well else "unresolved"
 
 
 def summarize(doc: Doc, about: AbstractSet[str], limit: int = 3) -> str:
     """The 1-3 sentences that share most words with the category and name the most entities."""
     scored: list[tuple[float, int, Span]] = []
+    runs = number_runs(doc)
     # Entity starts once for the whole call: Span.ents walks every entity of the Doc each time.
     ents = sorted(e.start_char for e in doc.ents if e.label_ not in ("CARDINAL", "ORDINAL"))
     for i, sent in enumerate(doc.sents):
@@ -179,7 +178,7 @@ def summarize(doc: Doc, about: AbstractSet[str], limit: int = 3) -> str:
             continue  # "Okay.", "Thank you." carry nothing
         overlap = len({t.lemma_.lower() for t in words if not t.is_stop} & about)
         named = bisect.bisect_left(ents, sent.end_char) - bisect.bisect_left(ents, sent.start_char)
-        named += sum(1 for m in NUMBER_RUN.finditer(sent.text) if number_value(m.group()))
+        named += sum(1 for start, _, _ in runs if sent.start_char <= start < sent.end_char)
         score = (overlap + 0.5 * named) * (0.5 if _AGENT.search(sent.text) else 1.0)
         scored.append((score, -i, sent))
     if not scored:
@@ -193,11 +192,14 @@ def key_topics(doc: Doc, about: AbstractSet[str], limit: int = 5) -> list[str]:
     """Up to `limit` lemmatised noun phrases, most frequent first; names and numbers left out."""
     counts: Counter[str] = Counter()
     first: dict[str, int] = {}
-    codes = [m.span() for m in NUMBER_RUN.finditer(doc.text) if number_value(m.group())]
+    runs = number_runs(doc)
+    # A code's letters ("PL" of "PL 12345") stand just before its digits.
+    codes = {t.i for t in doc if t.is_upper and t.i + 1 < len(doc)
+             and any(doc[t.i + 1].idx == start for start, _, _ in runs)}
     for chunk in doc.noun_chunks:
         toks = [t for t in chunk if t.is_alpha and not t.is_stop and t.pos_ in _TOPIC_POS
                 and t.ent_type_ not in _NOT_TOPIC  # "PL" of "PL 12345" is no topic either
-                and not any(s <= t.idx < e for s, e in codes)]
+                and t.i not in codes]
         if not any(t.pos_ != "ADJ" for t in toks):
             continue
         topic = " ".join(t.lemma_.lower() for t in toks)
@@ -210,16 +212,44 @@ def key_topics(doc: Doc, about: AbstractSet[str], limit: int = 5) -> list[str]:
     return picked[:limit]
 
 
-def action_items(doc: Doc) -> list[str]:
-    """Statements that commit someone to act ("we'll send", "please call"), not questions."""
+def action_items(said: Sequence[Act]) -> list[str]:
+    """What someone committed to do after the call ("I'll send a new card", "an adjuster will
+    call you") and what the caller was asked to do ("please bring your card"), as said."""
     items: list[str] = []
-    for sent in doc.sents:
-        said = sent.text.strip()
-        if said.endswith("?") or said in items or _NOT_COMMIT.search(said):
-            continue
-        if _COMMIT.search(said):
-            items.append(said)
+    for act in said:
+        if act.kind in ("promise", "request") and act.text not in items:
+            items.append(act.text)
     return items
+
+
+def number_runs(doc: Doc) -> list[tuple[int, int, str]]:
+    """Runs of number words and digits ("four five six seven", "7 7 1 2", "double seven oh
+    one") as (start, end, the digits said); runs that say no digit are left out."""
+    runs: list[tuple[int, int, str]] = []
+    run: list[Token] = []
+    for tok in [*doc, None]:
+        if tok is not None and (tok.like_num or (run and tok.lower_ in DIGIT_WORDS)
+                                or tok.lower_ in REPEAT_WORDS):
+            run.append(tok)
+            continue
+        if run:
+            start, end = run[0].idx, run[-1].idx + len(run[-1])
+            if said := spoken_digits(doc.text[start:end]):
+                runs.append((start, end, said))
+            run = []
+    return runs
+
+
+def _house_and_street(doc: Doc) -> bool:
+    """A house number before a named place: "12 Elm Street", "fifty nine Kingfisher Road"."""
+    if any(e.label_ == "FAC" and e[0].like_num for e in doc.ents):
+        return True
+    for tok in doc[:-2]:
+        after = doc[tok.i + 1:tok.i + 3]
+        if tok.pos_ == "NUM" and not doc[tok.i + 1].like_num and all(
+                t.pos_ == "PROPN" and t.is_title for t in after):
+            return True
+    return False
 
 
 def _cued(text: str, cue: re.Pattern[str], spans: list[tuple[int, int]], window: int) -> bool:
@@ -230,9 +260,8 @@ def _cued(text: str, cue: re.Pattern[str], spans: list[tuple[int, int]], window:
 def pii_types(doc: Doc) -> list[str]:
     """The kinds of personal data said in the call, sorted."""
     text = doc.text
-    runs = [(m.span(), v) for m in NUMBER_RUN.finditer(text)
-            if (v := number_value(m.group())) is not None]
-    digits = [(span, v) for span, v in runs if v.isdigit()]
+    runs = [((start, end), v) for start, end, v in number_runs(doc)]
+    digits = runs
     found = set()
     if any(e.label_ == "PERSON" for e in doc.ents):
         found.add("person_name")
@@ -249,7 +278,7 @@ def pii_types(doc: Doc) -> list[str]:
     dates = [(e.start_char, e.end_char) for e in doc.ents if e.label_ == "DATE"]
     if _cued(text, _DOB_CUE, dates, 60):
         found.add("date_of_birth")
-    if ADDRESS.search(text) or _ADDRESS_CUE.search(text):
+    if _ADDRESS_CUE.search(text) or _house_and_street(doc):
         found.add("address")
     return sorted(found)
 
