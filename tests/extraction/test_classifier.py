@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from audiohub.domain import Transcript
+from audiohub.extraction.backends.local import disfluency
 from audiohub.extraction.backends.local.classifier import EmbeddingClassifier
+from audiohub.extraction.backends.local.embedded import embed_text
 from audiohub.extraction.backends.local.embedder import MiniLMEmbedder
 from audiohub.prompts.library import load_library
 
@@ -132,3 +134,22 @@ def test_long_calls_are_read_in_windows(classifier: EmbeddingClassifier) -> None
     c_long = classifier.classify(call(long), load_library())
     assert (c_long.domain, c_long.category) == (c_short.domain, c_short.category) == (
         "telecom", "technical_support")
+
+
+def test_reads_the_call_without_hesitations_in_the_pass_extraction_reuses(
+    classifier: EmbeddingClassifier,
+) -> None:
+    said = ("Hi, um, I, I need to, uh, cancel my hotel booking for next weekend, our plans "
+            "have, um, changed.")
+    clean = disfluency.clean(said).text
+    assert clean != said
+    embed_text.cache_clear()
+    c_said = classifier.classify(call(said), load_library())
+    c_clean = classifier.classify(call(clean), load_library())
+    assert c_said == c_clean
+    assert (c_said.domain, c_said.category) == ("travel", "reservation_cancellation")
+    # The text fields' detectors find the call's pass already made (one miss, then hits).
+    before = embed_text.cache_info()
+    embed_text(classifier.embedder, clean)
+    assert embed_text.cache_info().hits == before.hits + 1
+    assert embed_text.cache_info().misses == before.misses == 1

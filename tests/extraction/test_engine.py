@@ -1,0 +1,124 @@
+"""The field engine's general rules, each on a spec and sentences of our own."""
+
+from __future__ import annotations
+
+import pytest
+
+from audiohub.domain import CategorySpec
+from audiohub.extraction.backends.local.engine import FieldExtractor
+from audiohub.extraction.backends.local.nlp import load_spacy
+from audiohub.fieldspec import FieldSpec
+from tests.extraction.transcripts import make_transcript
+
+
+@pytest.fixture(scope="module")
+def extractor() -> FieldExtractor:
+    return FieldExtractor(load_spacy())
+
+
+def _extract(extractor: FieldExtractor, turns: list[str], *fields: FieldSpec
+             ) -> dict[str, str | None]:
+    spec = CategorySpec(domain="test", category="test", description="A test category.",
+                        prompt="Extract the fields.", fields=list(fields))
+    values, evidence = extractor.extract(make_transcript(turns), spec)
+    transcript = make_transcript(turns)
+    for ev in evidence.values():
+        assert transcript.text[ev.char_start:ev.char_end] == ev.text
+    return values
+
+
+def test_cues_decide_between_two_fields_of_one_kind(extractor: FieldExtractor) -> None:
+    values = _extract(
+        extractor,
+        ["The van picks up on the 3rd of April.", "It drops off on the 9th of April."],
+        FieldSpec(name="pickup_date", kind="date", cues=["picks up"]),
+        FieldSpec(name="dropoff_date", kind="date", cues=["drops off"]))
+
+    assert values == {"pickup_date": "3rd of April", "dropoff_date": "9th of April"}
+
+
+def test_a_value_answering_the_question_for_its_field(extractor: FieldExtractor) -> None:
+    values = _extract(
+        extractor,
+        ["When did you first notice the leak?", "Last Thursday.",
+         "And when can the plumber come?", "Monday afternoon would suit."],
+        FieldSpec(name="noticed_on", kind="date", cues=["notice"]),
+        FieldSpec(name="visit_day", kind="date", cues=["plumber come", "visit"]))
+
+    assert values["noticed_on"] == "Last Thursday"
+    assert values["visit_day"] is not None and values["visit_day"].startswith("Monday")
+
+
+def test_a_birth_date_is_no_other_date_when_no_field_claims_it(
+        extractor: FieldExtractor) -> None:
+    values = _extract(
+        extractor, ["I was born on the 2nd of May, 1961, and I'd like a lesson on Friday."],
+        FieldSpec(name="lesson_day", kind="date", cues=["lesson"]))
+
+    assert values == {"lesson_day": "Friday"}
+
+
+def test_a_code_taken_back_gives_way_to_its_correction(extractor: FieldExtractor) -> None:
+    values = _extract(
+        extractor, ["My membership number is 7 3 8 1 2. Sorry, no, 7 3 8 1 5."],
+        FieldSpec(name="membership_number", kind="code"))
+
+    assert values == {"membership_number": "73815"}
+
+
+def test_an_offer_turned_down_gives_way_to_the_one_taken(extractor: FieldExtractor) -> None:
+    values = _extract(
+        extractor,
+        ["We could come on Tuesday.", "Tuesday is no good, I'm away.", "How about Wednesday?",
+         "Wednesday works."],
+        FieldSpec(name="call_out_day", kind="date", cues=["come"]))
+
+    assert values == {"call_out_day": "Wednesday"}
+
+
+def test_a_name_said_in_part_and_in_full_is_the_full_name(extractor: FieldExtractor) -> None:
+    values = _extract(
+        extractor, ["Riverside Motor Club, you're speaking with Dev.",
+                    "Hello, this is Gwen, calling about my renewal.",
+                    "Can I take your full name?", "Gwen Talbot-Hughes."],
+        FieldSpec(name="member_name", kind="person", said_by="customer"))
+
+    assert values == {"member_name": "Gwen Talbot-Hughes"}
+
+
+def test_one_value_goes_to_one_field(extractor: FieldExtractor) -> None:
+    values = _extract(
+        extractor, ["My name is Ivo Marsh.", "Yes, Ivo Marsh, that's right."],
+        FieldSpec(name="caller_name", kind="person", said_by="customer"),
+        FieldSpec(name="engineer_name", kind="person", cues=["engineer"]))
+
+    assert values == {"caller_name": "Ivo Marsh", "engineer_name": None}
+
+
+def test_a_code_of_the_field_length_only(extractor: FieldExtractor) -> None:
+    values = _extract(
+        extractor, ["The meter reads 4 0 9 1 7 and the pin is 2 2 6 1."],
+        FieldSpec(name="pin", kind="digits", length=4, cues=["pin"]))
+
+    assert values == {"pin": "2261"}
+
+
+def test_no_value_for_a_field_the_call_never_mentions(extractor: FieldExtractor) -> None:
+    values = _extract(
+        extractor, ["Hello, I just wanted to say thanks for the help last time."],
+        FieldSpec(name="pickup_town", kind="place"),
+        FieldSpec(name="parcel_code", kind="code"))
+
+    assert values == {"pickup_town": None, "parcel_code": None}
+
+
+def test_a_question_naming_two_fields_asks_for_the_one_named_last(
+        extractor: FieldExtractor) -> None:
+    values = _extract(
+        extractor,
+        ["I see your lesson is currently on the 4th of June, when would you like it instead?",
+         "The 11th of June, please."],
+        FieldSpec(name="booked_date", kind="date", cues=["currently"]),
+        FieldSpec(name="wanted_date", kind="date", cues=["instead"]))
+
+    assert values == {"booked_date": "4th of June", "wanted_date": "11th of June"}
