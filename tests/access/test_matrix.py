@@ -67,6 +67,9 @@ TABLE: tuple[Case, ...] = (
     Case("GET", "/api/calls/{call_id}/audio", EVERY_ROLE, 200, uploader=404),
     Case("DELETE", "/api/calls/{call_id}", ADMIN, 404, at=NOTHING),
     Case("GET", "/api/stats", READERS, 200),
+    Case("GET", "/api/prompts", READERS, 200),
+    Case("POST", "/api/prompts", ADMIN, 422),  # no body: reached, nothing created
+    Case("POST", "/api/prompts/{domain}/{category}", ADMIN, 422, at=PROMPT),  # no body
     Case("POST", "/api/jobs", UPLOADERS, 422),
     Case("GET", "/api/jobs", EVERY_ROLE, 200),
     Case("GET", "/api/jobs/{job_id}", EVERY_ROLE, 200, uploader=404),
@@ -88,6 +91,8 @@ TABLE: tuple[Case, ...] = (
     Case("POST", "/ui/jobs/{job_id}/retry", UPLOADERS, 409, uploader=404),
     Case("GET", "/ui/stats", READERS, 200),
     Case("GET", "/ui/prompts", READERS, 200),
+    Case("GET", "/ui/prompts/new", ADMIN, 200),
+    Case("POST", "/ui/prompts/new", ADMIN, 400),  # empty form: the page names what is missing
     Case("GET", "/ui/prompts/{domain}/{category}", READERS, 200, at=PROMPT),
     Case("POST", "/ui/prompts/{domain}/{category}", ADMIN, 422, at=PROMPT),  # no version
     Case("GET", "/ui/admin", ADMIN, 200),

@@ -19,6 +19,7 @@ from audiohub.api import new_app, respond
 from audiohub.config import Settings
 from audiohub.gateway.endpoints import router
 from audiohub.gateway.hub import build_hub
+from audiohub.gateway.prompts import router as prompts_router
 from audiohub.jobs.celery_backend import CeleryQueue
 from audiohub.jobs.endpoints import router as jobs_router
 from audiohub.jobs.inprocess import InProcessQueue
@@ -119,6 +120,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return await call_next(request)
 
     app.include_router(router)
+    app.include_router(prompts_router)
     app.include_router(jobs_router)
     app.include_router(access_router)
     install_ui(app)

@@ -28,7 +28,7 @@ from audiohub.extraction.service import ExtractionService
 from audiohub.persistence.base import Store
 from audiohub.persistence.schemas import Deleted
 from audiohub.prompts.generation import PromptGenerator
-from audiohub.prompts.schemas import PromptEdit
+from audiohub.prompts.schemas import PromptCreate, PromptEdit
 from audiohub.transcription.service import TranscriptionService
 
 
@@ -54,6 +54,14 @@ class PromptStage(Protocol):
 
         Raises:
             NotFoundError: the pair does not exist (edits never create pairs).
+        """
+        ...
+
+    async def create(self, new: PromptCreate) -> CategorySpec:
+        """Store a new pair as its version 1 (used from the next call on) and return it.
+
+        Raises:
+            ConflictError: the pair exists (`save` adds versions to it).
         """
         ...
 
@@ -109,6 +117,9 @@ class LocalPrompts:
 
     async def save(self, domain: str, category: str, edit: PromptEdit) -> CategorySpec:
         return await to_thread.run_sync(self.generator.save, domain, category, edit)
+
+    async def create(self, new: PromptCreate) -> CategorySpec:
+        return await to_thread.run_sync(self.generator.create, new)
 
     async def health(self) -> str:
         pairs = await to_thread.run_sync(self.generator.store.all)

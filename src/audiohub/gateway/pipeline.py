@@ -10,8 +10,12 @@ from pathlib import Path
 from audiohub.domain import (
     CallRecord,
     CallResult,
+    CategorySpec,
+    Classification,
     DatabaseStatus,
+    Extraction,
     TokenUsage,
+    Transcript,
     TranscriptionResult,
 )
 from audiohub.gateway.clients import Stages
@@ -65,6 +69,15 @@ class Pipeline:
             await progress("transcribing")
         return await self.stages.transcription.transcribe(audio.path, audio.keyterms)
 
+    async def analyze(self, transcript: Transcript, c: Classification
+                      ) -> tuple[CategorySpec, Extraction]:
+        """The pair's prompt and the extraction: the analysis half, which stores nothing."""
+        spec = await self.stages.prompts.validate_and_generate(c.domain, c.category)
+        if spec is None:
+            # A pair no prompt exists for (yet): analyse it with the general fallback's schema.
+            spec = fallback_spec()
+        return spec, await self.stages.extraction.extract(transcript, c, spec)
+
     async def complete(self, audio: StagedAudio, stage1: TranscriptionResult,
                        progress: Progress | None = None) -> CallResult:
         """The second half: the prompt, extraction, and storing the call.
@@ -76,11 +89,7 @@ class Pipeline:
         if progress:
             await progress("analyzing")
         c = stage1.classification
-        spec = await s.prompts.validate_and_generate(c.domain, c.category)
-        if spec is None:
-            # A pair no prompt exists for (yet): analyse it with the general fallback's schema.
-            spec = fallback_spec()
-        extraction = await s.extraction.extract(stage1.transcript, c, spec)
+        spec, extraction = await self.analyze(stage1.transcript, c)
         usage = TokenUsage.of(stage1.tokens, extraction.tokens)
         record = CallRecord(
             filename=audio.filename, audio_sha256=audio.sha256, audio_format=stage1.audio_format,

@@ -50,7 +50,7 @@ from audiohub.errors import (
 from audiohub.extraction.schemas import ExtractRequest, ExtractResponse
 from audiohub.gateway.uploads import read_chunks
 from audiohub.persistence.schemas import Deleted, SaveResponse
-from audiohub.prompts.schemas import PairRequest, PromptEdit, PromptResponse
+from audiohub.prompts.schemas import PairRequest, PromptCreate, PromptEdit, PromptResponse
 from audiohub.transcription.schemas import TranscribeResponse
 
 log = logging.getLogger("audiohub")
@@ -260,6 +260,12 @@ class HttpPrompts(_Remote):
         # Not idempotent: a retry after a timeout could add the same version twice.
         response = await self.client.request("POST", path, idempotent=False,
                                              json=edit.model_dump(mode="json"))
+        return CategorySpec.model_validate_json(response.content)
+
+    async def create(self, new: PromptCreate) -> CategorySpec:
+        # Not idempotent either: a retry of a create that arrived would answer 409.
+        response = await self.client.request("POST", "/prompts", idempotent=False,
+                                             json=new.model_dump(mode="json"))
         return CategorySpec.model_validate_json(response.content)
 
 

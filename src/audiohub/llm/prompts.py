@@ -25,7 +25,10 @@ EXTRACT_SYSTEM = (
 GENERATE_SYSTEM = (
     "You design the data-extraction prompt for a kind of customer-service call. Answer one JSON "
     "object with a one-sentence description of such calls, an extraction prompt, and 2-6 "
-    "fields (snake_case names, one-sentence descriptions) an agent would record for it."
+    "fields an agent would record for it: each with a snake_case name, a one-sentence "
+    "description, its kind (person, organization, place, address, code, digits, money, date, "
+    "time, phone, email, quantity, choice with its choices, yes_no or text), who says it (agent, "
+    "customer or either) and the short phrases that introduce it."
 )
 
 

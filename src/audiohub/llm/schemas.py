@@ -45,6 +45,17 @@ class GeneratedField(BaseModel):
 
     name: Name
     description: Sentence
+    # Loose on purpose: a kind or hint that is not one of ours is inferred or dropped by
+    # prompts/generation.written_field for a person to confirm; it does not fail the answer.
+    kind: str | None = Field(default=None, max_length=40, description=(
+        "one of: person, organization, place, address, code, digits, money, date, time, phone, "
+        "email, quantity, choice, yes_no, text"))
+    said_by: str | None = Field(default=None, max_length=40,
+                                description="who says the value: agent, customer or either")
+    cues: list[str] = Field(default_factory=list, max_length=5,
+                            description="short phrases that introduce the value in a call")
+    choices: list[str] = Field(default_factory=list, max_length=12,
+                               description="the listed values of a choice field")
 
 
 class GeneratedSpec(BaseModel):

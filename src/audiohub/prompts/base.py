@@ -25,3 +25,11 @@ class PromptStore(Protocol):
     def save(self, spec: CategorySpec) -> CategorySpec:
         """Store `spec` as the pair's next version and return it with that version."""
         ...
+
+    def create(self, spec: CategorySpec) -> CategorySpec:
+        """Store `spec` as version 1 of a pair the store does not have yet.
+
+        Raises:
+            ConflictError: the pair exists (a new version is added with `save`).
+        """
+        ...

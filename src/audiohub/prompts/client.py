@@ -76,6 +76,9 @@ class HttpPromptStore:
     def save(self, spec: CategorySpec) -> CategorySpec:
         raise ConfigurationError("prompts are saved by the prompt service, not through a reader")
 
+    def create(self, spec: CategorySpec) -> CategorySpec:
+        raise ConfigurationError("pairs are created by the prompt service, not through a reader")
+
     def health(self) -> str:
         return f"{len(self.all())} pairs from {self.base_url}"
 

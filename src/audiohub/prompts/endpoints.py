@@ -13,7 +13,13 @@ from audiohub.api import health_report, require_service_token
 from audiohub.domain import CategorySpec
 from audiohub.errors import NotFoundError
 from audiohub.prompts.generation import PromptGenerator
-from audiohub.prompts.schemas import DomainsResponse, PairRequest, PromptEdit, PromptResponse
+from audiohub.prompts.schemas import (
+    DomainsResponse,
+    NewPair,
+    PairRequest,
+    PromptEdit,
+    PromptResponse,
+)
 from audiohub.prompts.service import SqlPromptStore
 
 router = APIRouter(dependencies=[Depends(require_service_token)])
@@ -60,6 +66,17 @@ async def domains(request: Request) -> DomainsResponse:
 async def all_prompts(request: Request) -> list[CategorySpec]:
     """The latest version of every pair: what the transcription service classifies among."""
     return await to_thread.run_sync(_store(request).all)
+
+
+@router.post("/prompts", response_model=CategorySpec, status_code=201,
+             responses={409: {"description": "The pair exists: add a version to it instead"}})
+async def create_prompt(request: Request, new: NewPair) -> CategorySpec:
+    """Create a new domain/category pair from its fields' specs: stored as version 1 (`source:
+    "edited"`, a person's), classified among and extracted from the next call on, with no
+    restart. Without `prompt`, the library's default prompt for the pair. 409 if the pair
+    exists (POST /prompts/{domain}/{category} adds a version); 422 names the invalid part."""
+    generator: PromptGenerator = request.app.state.generator
+    return await to_thread.run_sync(generator.create, new)
 
 
 @router.get("/prompts/{domain}/{category}/versions", response_model=list[CategorySpec])

@@ -12,17 +12,21 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import httpx
+from pydantic import ValidationError
 
 from audiohub.domain import CategorySpec, FieldSpec
 from audiohub.errors import LLMUnavailableError, NotFoundError
+from audiohub.extraction.backends.local.kinds import infer_kind
 from audiohub.llm.schemas import GeneratedSpec
 from audiohub.llm.structured import Structured
 from audiohub.prompts.base import PromptStore
-from audiohub.prompts.schemas import PromptEdit
+from audiohub.prompts.library import default_prompt
+from audiohub.prompts.schemas import PromptCreate, PromptEdit
 
 log = logging.getLogger("audiohub")
 # Pairs the store may keep: what PairRequest accepts (never an empty or odd name).
@@ -97,7 +101,7 @@ class PromptGenerator:
             spec = CategorySpec(
                 domain=domain, category=category, description=written.description,
                 prompt=written.prompt, source="generated",
-                fields=[FieldSpec(name=f.name, description=f.description) for f in written.fields],
+                fields=[written_field(f.model_dump()) for f in written.fields],
             )
             self._generated[(domain, category)] = spec
         thread = threading.Thread(target=self._save, args=(spec,), name="save-prompt")
@@ -122,6 +126,18 @@ class PromptGenerator:
         log.info("saved %s prompt %s/%s v%d", edit.source, domain, category, saved.version)
         return saved
 
+    def create(self, new: PromptCreate) -> CategorySpec:
+        """Store a person's new pair as its version 1 and return it: the next call's
+        classification and `validate_and_generate` read it from the store (nothing caches it).
+
+        Raises:
+            ConflictError: the pair exists (edits add versions to it instead).
+        """
+        saved = self.store.create(new.spec(default_prompt(new.domain, new.category)))
+        log.info("created prompt %s/%s v%d with %d fields", saved.domain, saved.category,
+                 saved.version, len(saved.fields))
+        return saved
+
     def _pending(self, domain: str, category: str) -> CategorySpec | None:
         return self._generated.get((domain, category))
 
@@ -141,6 +157,31 @@ class PromptGenerator:
         for thread in list(self._saving):
             thread.join(timeout)
         self._saving = [t for t in self._saving if t.is_alive()]
+
+
+def written_field(answer: Mapping[str, Any]) -> FieldSpec:
+    """A field as the LLM wrote it: its kind when it is one of ours and fits (a `choice` needs
+    its choices), else one inferred from the name and description (`kind_inferred: true`, for
+    the reviewer to confirm); each hint (said_by, cues, choices) kept where it is valid."""
+    name, description = answer["name"], answer.get("description") or ""
+    data: dict[str, Any] = {"name": name, "description": description,
+                            **{k: answer[k] for k in _HINTS if answer.get(k)}}
+    data["kind"] = answer.get("kind") or None
+    for _ in range(len(_HINTS) + 2):  # each round drops what failed; the name cannot fail
+        if data["kind"] is None:
+            data.update(kind=infer_kind(name, description), kind_inferred=True)
+        try:
+            return FieldSpec.model_validate(data)
+        except ValidationError as exc:
+            failed = {str(e["loc"][0]) if e["loc"] else "kind" for e in exc.errors()}
+        if "kind" in failed and not data.get("kind_inferred"):
+            data["kind"] = None  # not a kind of ours, or a choice without its choices
+        for key in failed & set(_HINTS):
+            del data[key]
+    return FieldSpec(name=name, description=description, kind_inferred=True)
+
+
+_HINTS = ("said_by", "cues", "choices")
 
 
 def _none(code: NoPrompt, domain: str, category: str, reason: str) -> PromptAnswer:

@@ -15,19 +15,30 @@ FALLBACK_CATEGORY = "general_inquiry"
 
 
 @lru_cache(maxsize=1)
+def _raw() -> dict[str, Any]:
+    raw: dict[str, Any] = yaml.safe_load(
+        resources.files("audiohub.prompts").joinpath("library.yaml").read_text("utf-8"))
+    return raw
+
+
+def default_prompt(domain: str, category: str) -> str:
+    """The library's prompt template (`defaults.prompt`) written out for the pair: the prompt of
+    every library pair, and of a new pair created without one."""
+    template: str = _raw()["defaults"]["prompt"]
+    return template.format(domain=domain, category=category).strip()
+
+
+@lru_cache(maxsize=1)
 def load_library() -> tuple[CategorySpec, ...]:
     """Every library category plus the general/general_inquiry fallback, as version 1 specs."""
-    raw: dict[str, Any] = yaml.safe_load(
-        resources.files("audiohub.prompts").joinpath("library.yaml").read_text("utf-8")
-    )
-    template: str = raw["defaults"]["prompt"]
+    raw = _raw()
     entries = [*raw["categories"], raw["fallback"]]
     return tuple(
         CategorySpec(
             domain=e["domain"],
             category=e["category"],
             description=" ".join(e["description"].split()),
-            prompt=template.format(domain=e["domain"], category=e["category"]).strip(),
+            prompt=default_prompt(e["domain"], e["category"]),
             fields=[_field(k, v) for k, v in e["fields"].items()],
             examples=e.get("examples", []),
             keyterms=e.get("keyterms", []),

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
+from fastapi import Body
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -12,10 +13,11 @@ from pydantic import (
     StringConstraints,
     TypeAdapter,
     ValidationError,
-    field_validator,
 )
 
+from audiohub.api_docs import NEW_PAIR_EXAMPLES
 from audiohub.domain import CategorySpec, CleanStr, FieldSpec, clean_text
+from audiohub.fieldspec import FieldKind
 from audiohub.llm.schemas import Name
 from audiohub.transcription.schemas import Keyterms
 
@@ -60,6 +62,33 @@ class DomainsResponse(BaseModel):
 # The rule an LLM-written field name follows: a lower-case identifier, so every analyzer can use
 # it as a key of the JSON it asks for.
 _FIELD_NAME: TypeAdapter[str] = TypeAdapter(Name)
+F = TypeVar("F", bound=FieldSpec)
+
+
+def usable_fields(fields: list[F]) -> list[F]:
+    """Fields whose names every analyzer can use: lower-case identifiers, none reserved, none
+    twice. The one check of field names, for edits, new pairs and the dashboard's forms."""
+    seen: set[str] = set()
+    for f in fields:
+        try:
+            _FIELD_NAME.validate_python(f.name)
+        except ValidationError as exc:
+            msg = exc.errors()[0]["msg"]
+            raise ValueError(f"field name {f.name!r} is not usable: {msg}") from None
+        # The LLM analyzers build a pydantic model with one attribute per field.
+        if hasattr(BaseModel, f.name):
+            raise ValueError(f"field name {f.name!r} is reserved; choose another")
+        if f.name in seen:
+            raise ValueError(f"field name {f.name!r} appears twice; names must be unique")
+        seen.add(f.name)
+    return fields
+
+
+# CleanStr: what is saved must be text PostgreSQL takes (no NUL, no lone surrogate).
+PromptText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1),
+                       AfterValidator(clean_text)]
+Description = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                               max_length=2000), AfterValidator(clean_text)]
 
 
 class PromptEdit(BaseModel):
@@ -68,33 +97,13 @@ class PromptEdit(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    # CleanStr: what is saved must be text PostgreSQL takes (no NUL, no lone surrogate).
     description: CleanStr
-    prompt: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1),
-                      AfterValidator(clean_text)]
-    fields: list[FieldSpec] = Field(min_length=1)
+    prompt: PromptText
+    fields: Annotated[list[FieldSpec], Field(min_length=1), AfterValidator(usable_fields)]
     examples: list[CleanStr]
     # The category's words to expect, for the vocabulary correction pass (absent: none).
     keyterms: Keyterms = Field(default_factory=list)
     source: Literal["edited", "approved"] = "edited"
-
-    @field_validator("fields")
-    @classmethod
-    def _usable_names(cls, fields: list[FieldSpec]) -> list[FieldSpec]:
-        seen: set[str] = set()
-        for f in fields:
-            try:
-                _FIELD_NAME.validate_python(f.name)
-            except ValidationError as exc:
-                msg = exc.errors()[0]["msg"]
-                raise ValueError(f"field name {f.name!r} is not usable: {msg}") from None
-            # The LLM analyzers build a pydantic model with one attribute per field.
-            if hasattr(BaseModel, f.name):
-                raise ValueError(f"field name {f.name!r} is reserved; choose another")
-            if f.name in seen:
-                raise ValueError(f"field name {f.name!r} appears twice; names must be unique")
-            seen.add(f.name)
-        return fields
 
     @classmethod
     def of(cls, spec: CategorySpec,
@@ -108,3 +117,47 @@ class PromptEdit(BaseModel):
         return CategorySpec(domain=domain, category=category, description=self.description,
                             prompt=self.prompt, fields=self.fields, examples=self.examples,
                             keyterms=self.keyterms, source=self.source)
+
+
+class NewField(FieldSpec):
+    """A field of a new pair as a person writes it: its kind said, not guessed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: FieldKind = Field(description="What the value is: one of the 15 field kinds.")
+    # A person wrote this kind: a new pair's fields are never guesses.
+    kind_inferred: Literal[False] = False
+
+    def spec(self) -> FieldSpec:
+        return FieldSpec.model_validate(self.model_dump())
+
+
+class PromptCreate(PairRequest):
+    """A new domain/category pair (POST /prompts, POST /api/prompts): stored as version 1, used
+    by the next call. `prompt` defaults to the library's template for the pair."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    description: Description = Field(description=(
+        "What such calls are about, in the words callers use: the local classifier compares "
+        "calls to it."))
+    prompt: PromptText | None = Field(default=None, description=(
+        "The LLM analyzers' extraction prompt; absent, the library's default for the pair."))
+    fields: Annotated[list[NewField], Field(min_length=1, max_length=50),
+                      AfterValidator(usable_fields)]
+    examples: list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                                    max_length=300), AfterValidator(clean_text)]
+                   ] = Field(default_factory=list, max_length=50, description=(
+                       "Sentences callers say in such calls (the classifier compares them)."))
+    keyterms: Keyterms = Field(default_factory=list)
+
+    def spec(self, default_prompt: str) -> CategorySpec:
+        """The pair's version 1, written by a person (`source: "edited"`)."""
+        return CategorySpec(domain=self.domain, category=self.category,
+                            description=self.description, prompt=self.prompt or default_prompt,
+                            fields=[f.spec() for f in self.fields], examples=self.examples,
+                            keyterms=self.keyterms, source="edited")
+
+
+# The body of the create routes, with the docs' example.
+NewPair = Annotated[PromptCreate, Body(openapi_examples=NEW_PAIR_EXAMPLES)]

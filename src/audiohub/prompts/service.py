@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from audiohub.domain import CategorySpec
+from audiohub.errors import ConflictError
 from audiohub.persistence.db import Database
 from audiohub.prompts.library import load_library
 from audiohub.prompts.repository import PromptRepository
@@ -56,6 +57,15 @@ class SqlPromptStore:
                 return first
             return repo.add_version(spec)
 
+    def create(self, spec: CategorySpec) -> CategorySpec:
+        with self.db.session() as session:
+            repo = PromptRepository(session)
+            # Under the write lock: two requests creating the same pair at once add one.
+            repo.lock_for_writing()
+            if (stored := repo.latest(spec.domain, spec.category)) is not None:
+                raise ConflictError(pair_exists(stored))
+            return repo.add_version(spec)
+
     def domains(self) -> dict[str, list[str]]:
         """Each domain with its categories, for the seed's GET /domains."""
         out: dict[str, list[str]] = {}
@@ -66,6 +76,14 @@ class SqlPromptStore:
     def health(self) -> str:
         with self.db.session() as session:
             return f"{PromptRepository(session).count()} prompt versions"
+
+
+def pair_exists(stored: CategorySpec) -> str:
+    """What a 409 for creating an existing pair says: how to change it instead."""
+    pair = f"{stored.domain}/{stored.category}"
+    return (f"{pair} exists (version {stored.version}, {stored.source}); add a version instead "
+            f"with POST /prompts/{pair} on the prompt service, POST /api/prompts/{pair} on the "
+            f"gateway, or the dashboard's editor at /ui/prompts/{pair}")
 
 
 def _content(spec: CategorySpec) -> tuple[object, ...]:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from functools import partial
 from pathlib import Path as FsPath
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from anyio import to_thread
-from fastapi import APIRouter, Depends, FastAPI, Form, Path, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -25,21 +25,18 @@ from audiohub.access.endpoints import login_url
 from audiohub.access.guard import Reader, requires
 from audiohub.access.permissions import Permission, Principal
 from audiohub.access.schemas import AuditAction
-from audiohub.domain import MAX_ID, CallFilter, CallPage, CategorySpec
+from audiohub.domain import CallFilter, CallPage
 from audiohub.errors import (
     AudioHubError,
-    ConflictError,
     InvalidInputError,
-    NotFoundError,
     describe_invalid,
 )
 from audiohub.gateway.endpoints import CallId, audit, delete_call, hub_of, readable_call
 from audiohub.jobs.endpoints import job_service
 from audiohub.jobs.schemas import Job
 from audiohub.jobs.service import JOBS_NEED_DATABASE
-from audiohub.prompts.schemas import PromptEdit
 from audiohub.transcription.schemas import clean_keyterms
-from audiohub.web import admin, charts, views
+from audiohub.web import admin, charts, prompts, views
 
 HERE = FsPath(__file__).parent
 PAGE_SIZE = 25
@@ -59,6 +56,7 @@ def install_ui(app: FastAPI) -> None:
     app.state.error_page = error_page
     app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="ui-static")
     app.include_router(router)
+    app.include_router(prompts.router)
     app.include_router(admin.router)
 
 
@@ -247,93 +245,3 @@ async def stats(request: Request) -> HTMLResponse:
                                views.average_bars(s.average_sentiment_by_domain), lo=-1, hi=1),
         duration=charts.hbars("Average duration by domain",
                               views.average_bars(s.average_duration_by_domain), unit=" s"))
-
-
-# --- prompts ------------------------------------------------------------------------------------
-
-@router.get("/prompts", response_class=HTMLResponse,
-            dependencies=[Depends(requires(Permission.PROMPTS_READ))])
-async def prompts(request: Request) -> HTMLResponse:
-    specs = sorted(await hub_of(request).stages.prompts.all(),
-                   key=lambda s: (s.source != "generated", s.domain, s.category))
-    return render(request, "prompts.html", specs=specs,
-                  to_review=sum(s.source == "generated" for s in specs))
-
-
-@router.get("/prompts/{domain}/{category}", response_class=HTMLResponse,
-            dependencies=[Depends(requires(Permission.PROMPTS_READ))])
-async def prompt_detail(request: Request, domain: str, category: str,
-                        saved: int | None = None) -> HTMLResponse:
-    history = await _history(request, domain, category)
-    return _prompt_page(request, history, saved=saved)
-
-
-@router.post("/prompts/{domain}/{category}", response_class=HTMLResponse, response_model=None)
-async def prompt_save(
-    request: Request,
-    principal: Annotated[Principal, Depends(requires(Permission.PROMPTS_EDIT))],
-    domain: str, category: str,
-    version: Annotated[int, Form(ge=1, le=MAX_ID)],
-    action: Annotated[Literal["save", "approve"], Form()] = "save",
-    description: Annotated[str, Form(max_length=2000)] = "",
-    prompt: Annotated[str, Form(max_length=20000)] = "",
-    fields: Annotated[str, Form(max_length=20000)] = "",
-    examples: Annotated[str, Form(max_length=20000)] = "",
-    keyterms: Annotated[str, Form(max_length=20000)] = "",
-) -> Response:
-    """Approve the version shown, or save an edit of it: either is a new version. A form made
-    from an older version than the current one is refused (409), so no change is lost."""
-    stage = hub_of(request).stages.prompts
-    history = await _history(request, domain, category)
-    current = history[0]
-    if version != current.version:
-        raise ConflictError(
-            f"{domain}/{category} is at version {current.version} now, not {version}: reload "
-            "the page to see it, then make the change again")
-    form = {"description": description, "prompt": prompt, "fields": fields,
-            "examples": examples, "keyterms": keyterms}
-    try:
-        if action == "approve":
-            if current.source != "generated":
-                raise InvalidInputError(
-                    f"version {current.version} is {current.source}, not generated: there is "
-                    "nothing to approve")
-            edit = PromptEdit.of(current)
-        else:
-            edit = PromptEdit(description=description.strip(), prompt=prompt.strip(),
-                              fields=views.parse_fields(fields, current.fields),
-                              examples=[e.strip() for e in examples.splitlines() if e.strip()],
-                              keyterms=keyterms.splitlines(), source="edited")
-    except (ValidationError, InvalidInputError) as exc:
-        return _prompt_page(request, history, 400, error=_problems(exc),
-                            form=None if action == "approve" else form)
-    saved = await stage.save(domain, category, edit)
-    await audit(request, principal, AuditAction.PROMPT_CHANGED,
-                detail=f"{domain}/{category} v{saved.version} ({action})")
-    return RedirectResponse(f"/ui/prompts/{domain}/{category}?saved={saved.version}",
-                            status_code=303)
-
-
-async def _history(request: Request, domain: str, category: str) -> list[CategorySpec]:
-    history = await hub_of(request).stages.prompts.history(domain, category)
-    if not history:
-        raise NotFoundError(f"no prompt for {domain}/{category}")
-    return history
-
-
-def _prompt_page(request: Request, history: list[CategorySpec], status: int = 200, *,
-                 saved: int | None = None, error: str | None = None,
-                 form: dict[str, str] | None = None) -> HTMLResponse:
-    current = history[0]
-    form = form or {"description": current.description, "prompt": current.prompt,
-                    "fields": views.format_fields(current.fields),
-                    "examples": "\n".join(current.examples),
-                    "keyterms": "\n".join(current.keyterms)}
-    return render(request, "prompt.html", status, spec=current, history=history,
-                  saved=saved, error=error, form=form)
-
-
-def _problems(exc: ValidationError | InvalidInputError) -> str:
-    if isinstance(exc, InvalidInputError):
-        return exc.detail
-    return describe_invalid(exc.errors(), whole="prompt")

@@ -6,11 +6,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from itertools import pairwise
-from typing import Any
+from typing import Any, get_args
 from urllib.parse import urlencode
 
+from pydantic import ValidationError
+
 from audiohub.domain import CallFilter, CallResult, Evidence, FieldSpec, Segment, Stats
-from audiohub.errors import InvalidInputError
+from audiohub.errors import InvalidInputError, describe_invalid
+from audiohub.fieldspec import SaidBy
 from audiohub.web.charts import Bar
 
 
@@ -150,16 +153,48 @@ def average_bars(values: dict[str, float]) -> list[Bar]:
 
 # --- prompts --------------------------------------------------------------------------------
 
-FIELD_LINE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\[([a-z_]+)\])?\s*(?::\s*(.*))?$")
+# One field per line: `name [kind, said_by]: description | cues: a; b | choices: x = y / z; w |
+# examples: my code is [A1]; ... | length: 4 | shape: AA-9999`. Everything after the name is
+# optional, so the seed's `name: description` still reads.
+FIELD_LINE = re.compile(
+    r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\[([^\]]*)\])?\s*(?::\s*([^|]*))?(\|.*)?$")
+FIELD_SYNTAX = ("name [kind, said_by]: description | cues: a; b | choices: value = synonym / "
+                "synonym; value | examples: a sentence with the [value]; ... | length: 4 | "
+                "shape: AA-9999")
+SAID_BY: tuple[SaidBy, ...] = get_args(SaidBy)
+_PARTS = ("cues", "choices", "examples", "length", "shape")
 
 
 def format_fields(fields: list[FieldSpec]) -> str:
-    """Fields as editable lines: `name [kind]: description`."""
-    return "\n".join(f"{f.name} [{f.kind}]: {f.description}" for f in fields)
+    """Fields as editable lines, every hint the field has written out (FIELD_SYNTAX)."""
+    return "\n".join(_field_line(f) for f in fields)
+
+
+def _field_line(f: FieldSpec) -> str:
+    tags = f.kind if f.said_by == "either" else f"{f.kind}, {f.said_by}"
+    parts = [f"{f.name} [{tags}]: {f.description}".rstrip()]
+    if f.cues:
+        parts.append("cues: " + "; ".join(f.cues))
+    if f.choices:
+        parts.append("choices: " + format_choices(f))
+    if f.examples:
+        parts.append("examples: " + "; ".join(f.examples))
+    if f.length is not None:
+        parts.append(f"length: {f.length}")
+    if f.shape:
+        parts.append(f"shape: {f.shape}")
+    return " | ".join(parts)
+
+
+def format_choices(f: FieldSpec) -> str:
+    """A choice field's values as written in a form: `value = synonym / synonym; value`."""
+    return "; ".join(c.value + (" = " + " / ".join(c.synonyms) if c.synonyms else "")
+                     for c in f.choices)
 
 
 def parse_fields(text: str, current: list[FieldSpec]) -> list[FieldSpec]:
-    """The lines back into fields; a kind left out keeps the field's current one."""
+    """The lines back into fields. A kind left out keeps the field's current one; either way the
+    kind is now a person's, so saving confirms an inferred kind (`kind_inferred` false)."""
     kinds = {f.name: f.kind for f in current}
     out = []
     for n, line in enumerate(text.splitlines(), 1):
@@ -168,12 +203,60 @@ def parse_fields(text: str, current: list[FieldSpec]) -> list[FieldSpec]:
         m = FIELD_LINE.match(line)
         if m is None:
             raise InvalidInputError(
-                f"fields, line {n}: write `name [kind]: description` with a name of letters, "
-                f"digits and underscores, not {line.strip()[:60]!r}")
-        name, kind, description = m.group(1), m.group(2), (m.group(3) or "").strip()
-        out.append(FieldSpec.model_validate(
-            {"name": name, "kind": kind or kinds.get(name, "text"), "description": description}))
+                f"fields, line {n}: write `{FIELD_SYNTAX}` with a name of letters, digits and "
+                f"underscores, not {line.strip()[:60]!r}")
+        name, tags, description, rest = m.groups()
+        raw: dict[str, Any] = {"name": name, "description": (description or "").strip()}
+        for tag in (t.strip() for t in (tags or "").split(",") if t.strip()):
+            raw["said_by" if tag in SAID_BY else "kind"] = tag
+        raw.setdefault("kind", kinds.get(name, "text"))
+        try:
+            for part in (rest or "").split("|")[1:]:
+                key, colon, value = part.partition(":")
+                key = key.strip()
+                if not colon or key not in _PARTS:
+                    raise ValueError(f"{part.strip()[:40]!r} is not one of "
+                                     f"{', '.join(p + ': ...' for p in _PARTS)}")
+                raw[key] = value.strip()
+            out.append(field_spec(raw))
+        except ValidationError as exc:
+            raise InvalidInputError(f"fields, line {n} ({name}): "
+                                    f"{describe_invalid(exc.errors(), whole='field')}") from None
+        except ValueError as exc:
+            raise InvalidInputError(f"fields, line {n} ({name}): {exc}") from None
     return out
+
+
+def field_hints(raw: dict[str, Any]) -> dict[str, Any]:
+    """A form's text for a field's hints as the spec's values: cues and examples separated by
+    `;`, choices as `value = synonym / synonym; value`, length a number; empty ones left out."""
+    out = {k: v for k, v in raw.items() if k not in _PARTS}
+    if cues := _items(raw.get("cues")):
+        out["cues"] = cues
+    if examples := _items(raw.get("examples")):
+        out["examples"] = examples
+    if choices := _items(raw.get("choices")):
+        out["choices"] = [_choice(c) for c in choices]
+    if length := str(raw.get("length") or "").strip():
+        out["length"] = length
+    if shape := str(raw.get("shape") or "").strip():
+        out["shape"] = shape
+    return out
+
+
+def field_spec(raw: dict[str, Any]) -> FieldSpec:
+    """A field from a form's text (`field_hints`); raises pydantic's ValidationError."""
+    return FieldSpec.model_validate(field_hints(raw))
+
+
+def _items(text: object) -> list[str]:
+    return [t.strip() for t in str(text or "").split(";") if t.strip()]
+
+
+def _choice(text: str) -> dict[str, Any]:
+    value, _, synonyms = text.partition("=")
+    return {"value": value.strip(),
+            "synonyms": [s.strip() for s in synonyms.split("/") if s.strip()]}
 
 
 # --- template filters ---------------------------------------------------------------------------
