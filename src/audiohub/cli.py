@@ -384,24 +384,34 @@ def evaluate(
         help="Custom vocabulary per call: none, the call's own labelled names, places and "
              "products (call), or its company's brand and branch names (company).",
     )] = KeytermMode.NONE,
+    reference_text: Annotated[bool, typer.Option(
+        "--reference-text",
+        help="Analyse each call's script instead of its audio (no recogniser, WER 0): the "
+             "analyzer measured alone. Audio files need not exist.",
+    )] = False,
 ) -> None:
     """Score the configured pipeline on labeled calls: WER, domain/category accuracy, field
-    recall (scored as ../taxonomy.md says), speech coverage, how well the review flags pick out
-    poor transcripts, and every call's misses."""
+    recall, found/heard, precision and evidence exactness (scored as ../taxonomy.md says),
+    outcome and action items, speech coverage, how well the review flags pick out poor
+    transcripts, and every call's misses."""
+    from rich.markup import escape
+
     from audiohub.evaluation.manifest import load_manifest
     from audiohub.evaluation.render import print_report
     from audiohub.evaluation.runner import run_eval
 
     settings = _settings()
     try:
-        loaded = load_manifest(manifest)
+        loaded = load_manifest(manifest, need_audio=not reference_text)
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn(), console=console) as progress:
+            task = progress.add_task(f"eval {loaded.name}", total=len(loaded.items))
+            report = run_eval(loaded, settings, lambda _: progress.advance(task), keyterms,
+                              reference_text)
     except AudioHubError as exc:
-        console.print(f"[red]{exc.detail}[/red]")
+        # A validation message quotes values in [brackets]: printed as they are, not as markup.
+        console.print(f"[red]{escape(exc.detail)}[/red]")
         raise typer.Exit(2) from exc
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=console) as progress:
-        task = progress.add_task(f"eval {loaded.name}", total=len(loaded.items))
-        report = run_eval(loaded, settings, lambda _: progress.advance(task), keyterms)
     if as_json:
         typer.echo(report.model_dump_json(indent=2))
         return

@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 from audiohub.cli import app
 from audiohub.config import Settings, WhisperSettings
 from audiohub.evaluation.manifest import load_manifest
-from audiohub.evaluation.runner import EvalReport, run_eval
+from audiohub.evaluation.runner import run_eval
+from audiohub.evaluation.scoring import EvalReport
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "eval"))
@@ -63,7 +64,12 @@ def test_cli_eval_prints_the_report_as_json(
     report = json.loads(result.stdout)
     assert report["name"] == "tuning-8k"
     assert {"wer", "domain_accuracy", "category_accuracy", "field_recall", "fields_heard",
-            "speech_coverage", "corrections", "unreliable_flag", "review_flag"} <= set(report)
+            "found_of_heard", "precision", "evidence_exact", "outcome_accuracy",
+            "action_recall", "action_precision", "speech_coverage", "corrections",
+            "unreliable_flag", "review_flag"} <= set(report)
+    assert report["settings"]["input"] == "audio"
+    # The tuning calls are labelled with outcome and action items.
+    assert report["outcome_calls"] == report["action_calls"] == len(SUBSET)
     assert report["settings"]["keyterms"] == "none"
     assert all(c["keyterms"] == [] for c in report["calls"])
     assert report["evidence_errors"] == 0

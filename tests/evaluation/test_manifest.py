@@ -78,3 +78,40 @@ def test_labels_follow_the_rule(name: str) -> None:
     # The labels are there to be used: most calls name their company, many a person or place.
     assert sum(bool(c["company_terms"]) for c in calls) >= 0.9 * len(calls)
     assert sum(bool(c["keyterms"]) for c in calls) >= 0.4 * len(calls)
+
+
+def test_text_only_build_writes_labels_and_no_audio(tmp_path: Path) -> None:
+    manifests = build.build_set("tuning", tmp_path, only={"healthcare-appointment_scheduling-1"},
+                                text_only=True)
+
+    assert set(manifests) == {"text"}
+    assert not list(tmp_path.glob("**/*.wav"))
+    (item,) = load_manifest(manifests["text"], need_audio=False).items
+    assert item.audio is None
+    assert item.outcome == "resolved"
+    assert item.action_items == ["come ten minutes early to check in"]
+    assert item.reference.startswith("Good morning, Riverside Family Clinic")
+    # Without audio the manifest is for reference-text runs only.
+    with pytest.raises(InvalidInputError, match="has no audio"):
+        load_manifest(manifests["text"])
+
+
+def test_a_set_with_new_categories_puts_them_in_its_manifest(tmp_path: Path) -> None:
+    category = {"domain": "pets", "category": "grooming_booking",
+                "description": "Booking a dog or cat in for grooming",
+                "fields": [{"name": "pet_name", "kind": "person",
+                            "description": "the pet's name"}]}
+    calls = {"categories": [category], "calls": [
+        {"id": "pets-1", "domain": "pets", "category": "grooming_booking",
+         "turns": [{"agent": "Paws and Suds, how can I help?"},
+                   {"customer": "I'd like a wash and trim for my spaniel Pickle."}],
+         "expected": {"pet_name": "Pickle"}, "action_items": []}]}
+    (tmp_path / "pets.yaml").write_text(yaml.safe_dump(calls))
+
+    built = build.build_set("pets", tmp_path / "out", text_only=True, calls_dir=tmp_path)
+
+    manifest = load_manifest(built["text"], need_audio=False)
+    assert manifest.categories == [category]
+    (item,) = manifest.items
+    # Not labelled with an outcome; labelled with no action items.
+    assert item.outcome is None and item.action_items == []

@@ -8,7 +8,7 @@ from pathlib import Path
 from audiohub.config import Settings
 from audiohub.domain import CallResult, Correction, GeneralMetrics
 from audiohub.evaluation.manifest import EvalItem, KeytermMode
-from audiohub.evaluation.runner import FlagScore, score_call, score_flag, summarize
+from audiohub.evaluation.scoring import FlagScore, score_call, score_flag, summarize
 
 
 def test_fields_heard_counts_expected_values_the_transcript_holds() -> None:
