@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from audiohub.domain import CategorySpec
-from audiohub.extraction.backends.local.engine import FieldExtractor
+from audiohub.extraction.backends.local.call import Candidate
+from audiohub.extraction.backends.local.engine import FieldExtractor, same_value
 from audiohub.extraction.backends.local.nlp import load_spacy
 from audiohub.fieldspec import FieldSpec
 from tests.extraction.transcripts import make_transcript
@@ -122,3 +123,12 @@ def test_a_question_naming_two_fields_asks_for_the_one_named_last(
         FieldSpec(name="wanted_date", kind="date", cues=["instead"]))
 
     assert values == {"booked_date": "4th of June", "wanted_date": "11th of June"}
+
+
+def test_a_clause_holding_a_word_is_not_that_word_said_again() -> None:
+    said = Candidate(0, 6, "kettle", "text")
+    clause = Candidate(20, 50, "could you unplug the kettle", "text")
+    again = Candidate(60, 66, "Kettle", "text")
+
+    assert not same_value(said, clause)
+    assert same_value(said, again)

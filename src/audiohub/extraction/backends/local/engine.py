@@ -258,6 +258,8 @@ def same_value(a: Candidate, b: Candidate) -> bool:
     """The same value said twice, one saying perhaps fuller than the other ("Mr. Brooks" and
     "Daniel Brooks", "the 21st" and "Tuesday the 21st of October"); for a code, also one with
     a misheard or corrected character."""
+    if "text" in (a.kind, b.kind):  # a clause holding a noun is not that noun said again
+        return _key(a.value) == _key(b.value)
     if a.kind in _CODES:
         x, y = _key(a.value), _key(b.value)
         return bool(x) and (x == y or (min(len(x), len(y)) >= 4 and abs(len(x) - len(y)) <= 1
