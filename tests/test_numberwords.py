@@ -11,6 +11,7 @@ from audiohub.numberwords import (
     MONTH,
     ORDINAL,
     WEEKDAY,
+    join_split_ordinals,
     number_value,
     ordinal_suffix,
     spoken_digits,
@@ -66,7 +67,14 @@ def test_ordinal_suffix() -> None:
 def test_fragments_match_whole_words() -> None:
     assert re.fullmatch(ORDINAL, "twenty-second", re.I)
     assert re.fullmatch(ORDINAL, "22nd")
+    assert re.fullmatch(ORDINAL, "30 first")  # Whisper's "thirty first"
     assert re.fullmatch(MONTH, "September") and not re.fullmatch(MONTH, "Sept")
     assert re.fullmatch(WEEKDAY, "Thursday")
     # Longest first: "seventeen" is not "seven" then "teen".
     assert re.match(rf"(?:{DIGIT_WORD}|seventeen)\b", "seventeen")
+
+
+def test_split_ordinals_are_joined() -> None:
+    assert join_split_ordinals("the 20 third of June") == "the 23rd of June"
+    assert join_split_ordinals("on the 30 first") == "on the 31st"
+    assert join_split_ordinals("20 people, the second of June") == "20 people, the second of June"

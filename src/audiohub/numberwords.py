@@ -61,8 +61,11 @@ TEEN_WORD = _alternatives(UNIT_WORDS[10:])
 NUMBER_WORD = _alternatives((*UNIT_WORDS, *TENS_WORDS, *SCALE_WORDS))
 REPEAT_WORD = _alternatives(REPEAT_WORDS)
 ORDINAL_WORD = _alternatives(ORDINAL_WORDS)
-# An ordinal as said or written: "third", "twenty third", "twenty-third", "23rd".
-ORDINAL = rf"(?:(?:{TENS_WORD}[ -])?{ORDINAL_WORD}|\d{{1,2}}(?:st|nd|rd|th))"
+_UNIT_ORDINAL = _alternatives(w for w, n in ORDINAL_WORDS.items() if n < 10)
+# An ordinal as said or written: "third", "twenty third", "twenty-third", "23rd", and "20
+# second", Whisper's way of writing "twenty second" now and then.
+ORDINAL = (rf"(?:(?:{TENS_WORD}[ -])?{ORDINAL_WORD}|[23]0[ -]{_UNIT_ORDINAL}"
+           rf"|\d{{1,2}}(?:st|nd|rd|th))")
 MONTH = _alternatives(MONTHS)
 WEEKDAY = _alternatives(WEEKDAYS)
 
@@ -70,6 +73,7 @@ _A_SCALE = re.compile(r"\ba(?=\s+(?:hundred|thousand|million)\b)", re.I)
 _OH = re.compile(r"\boh\b", re.I)
 _REPEAT = re.compile(rf"\b({REPEAT_WORD})[\s-]+({DIGIT_WORD}|\d)\b", re.I)
 _DIGIT_ORDINAL = re.compile(r"^(\d+)(?:st|nd|rd|th)$")
+_SPLIT_ORDINAL = re.compile(rf"\b([23]0)[ -]({_UNIT_ORDINAL})\b", re.I)
 
 
 def ordinal_suffix(n: int) -> str:
@@ -113,3 +117,11 @@ def number_value(text: str) -> int | None:
     if m:
         return int(m.group(1))
     return int(read) if read.isdigit() else None
+
+
+def join_split_ordinals(text: str) -> str:
+    """`text` with Whisper's split ordinals joined: "20 second of May" is "22nd of May"."""
+    def joined(m: re.Match[str]) -> str:
+        n = int(m.group(1)) + ORDINAL_WORDS[m.group(2).lower()]
+        return f"{n}{ordinal_suffix(n)}"
+    return _SPLIT_ORDINAL.sub(joined, text)

@@ -64,6 +64,43 @@ def test_code_said_twice_and_spelled() -> None:
     assert values(detect_code(call, field("code"))) == ["QR55012", "B449"]
 
 
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("Sure, it's ZX58310-4.", "ZX583104"),
+        ("Sure, it's MP402-117.", "MP402117"),
+        ("Sure, it's QD-58203.", "QD58203"),
+        ("Sure, it's RN7-0-0-254.", "RN700254"),
+        ("Sure, it's K-W-I-3-0-9.", "KWI309"),
+        ("Sure, it's C F two two eight one five.", "CF22815"),
+        ("Sure, it's 4.0.9 7.7.1.", "409771"),
+    ],
+)
+def test_code_said_in_pieces_is_one_code(text: str, value: str) -> None:
+    call = SimpleCall(text)
+    found = detect_code(call, field("code"))
+    assert values(found) == [value]
+    assert text[found[0].start:found[0].end] == text.split("it's ")[1].rstrip(".")
+
+
+def test_code_read_back_in_pieces_is_one_value() -> None:
+    call = SimpleCall("It's RN7-0-0-254 RN7-0-0-254, thanks. Then 4 5 6 7 4 5 6 7.")
+    assert values(detect_code(call, field("code"))) == ["RN700254", "45674567"]
+
+
+def test_code_sized_by_the_field() -> None:
+    call = SimpleCall("The reference is GT-40-9371, I think.")
+    assert values(detect_code(call, field("code", length=8))) == ["GT409371"]
+    assert values(detect_code(call, field("code", shape="AA-999999"))) == ["GT-409371"]
+    assert detect_code(call, field("code", length=6)) == []
+
+
+def test_short_number_is_a_less_likely_code() -> None:
+    found = detect_code(SimpleCall("It came to 100, and my id is 48213."), field("code"))
+    quality = {c.value: c.quality for c in found}
+    assert quality["100"] < quality["48213"]
+
+
 def test_code_is_not_an_amount() -> None:
     call = SimpleCall("I bought three hundred of them for $450.")
     found = detect_code(call, field("code"))

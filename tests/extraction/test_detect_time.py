@@ -30,6 +30,43 @@ def test_dates_as_said(text: str, value: str) -> None:
     assert text[found[0].start:found[0].end] == value
 
 
+@pytest.mark.parametrize(
+    ("text", "said", "value"),
+    [
+        ("It was the 8th on June, I think.", "8th on June", "8th of June"),
+        ("It was the ninth or October, I think.", "ninth or October", "ninth of October"),
+        ("It was the 20 fourth of June, I think.", "20 fourth of June", "24th of June"),
+        ("It was the 30 first on May, I think.", "30 first on May", "31st of May"),
+    ],
+)
+def test_date_as_whisper_mishears_it(text: str, said: str, value: str) -> None:
+    found = detect_date(SimpleCall(text), DATE)
+    assert [c.value for c in found] == [value]
+    assert text[found[0].start:found[0].end] == said  # the evidence is what was written
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("It went through last Friday, the 9th.", "last Friday, the 9th"),
+        ("It went through this morning.", "this morning"),
+        ("It went through on the 9th.", "the 9th"),
+    ],
+)
+def test_dates_said_with_their_day(text: str, value: str) -> None:
+    assert [c.value for c in detect_date(SimpleCall(text), DATE)] == [value]
+
+
+def test_an_ordinal_counting_a_thing_is_no_date() -> None:
+    call = SimpleCall("Usage went up in the second half of the month, the first time ever.")
+    assert detect_date(call, DATE) == []
+
+
+def test_a_number_alone_is_a_vague_date() -> None:
+    found = detect_date(SimpleCall("My March bill shows a charge of 2019."), DATE)
+    assert {c.value: c.quality < 0.5 for c in found} == {"March": True, "2019": True}
+
+
 def test_vague_date_is_less_sure_and_a_duration_is_none() -> None:
     found = detect_date(SimpleCall("It has hurt for two weeks, so maybe next month."), DATE)
     assert [(c.value, c.quality < 0.5) for c in found] == [("next month", True)]
@@ -48,6 +85,7 @@ def test_date_is_not_a_number_or_a_verb() -> None:
         ("The slot is at twenty past two.", "twenty past two"),
         ("The slot is at noon.", "noon"),
         ("The slot is 3 p.m. on Friday.", "3 p.m."),
+        ("The slot is at half past 9 in the morning.", "half past 9 in the morning"),
     ],
 )
 def test_times_as_said(text: str, value: str) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import groupby, pairwise
 
 from audiohub.extraction.backends.local.call import CallView, Candidate, Detector
 from audiohub.fieldspec import FieldKind, FieldSpec
@@ -22,8 +23,6 @@ from audiohub.numberwords import (
     NUMBER_WORD,
     REPEAT_WORDS,
     SCALE_WORDS,
-    TENS,
-    UNITS,
     number_value,
     spoken_digits,
 )
@@ -31,16 +30,17 @@ from audiohub.numberwords import (
 # Regions whose national numbering a phone number said without "+" is tried in, in order.
 PHONE_REGIONS = ("US", "GB", "CA", "AU", "IE")
 
-_TOKEN = re.compile(r"\+?\w+(?:[-'.,:@/]\w+)*")
+# A hyphen splits tokens: Whisper writes a code said in pieces as "VH47229-0" or "TR6-0-0-412".
+_TOKEN = re.compile(r"\+?\w+(?:['.,:@/]\w+)*")
 # What may stand between two pieces of one spoken number: never a full stop or a question mark.
 _GAP = re.compile(r"[\s,()\-]*|\s+(?:dash|hyphen)\s+", re.I)
-_DIGITS = re.compile(r"\d+(?:-\d+)*|\d{1,3}(?:,\d{3})+")
+_DIGITS = re.compile(r"\d+|\d{1,3}(?:,\d{3})+")
 _CODE = re.compile(r"(?!\d+(?:st|nd|rd|th)$)[A-Za-z]*\d[A-Za-z\d]*")
-# "5.529184": a digit string Whisper wrote as a decimal. Two places after the point are a price.
-_DOTTED = re.compile(r"(\d+)\.(\d{1}|\d{3,})")
+# "5.529184", "3.0.8": digits Whisper wrote with points. Two places after one point are a price.
+_DOTTED = re.compile(r"(?!\d+\.\d\d$)\d+(?:\.\d+)+")
 _LETTERS = re.compile(r"[A-Z]{1,3}")
 _SPELLED = re.compile(r"\s+as\s+in\s+[A-Z][a-z]+")  # "B as in Bravo"
-_NUMBER_WORDS = set(UNITS) | set(TENS) | set(SCALE_WORDS)
+_NUMBER_WORD = re.compile(NUMBER_WORD, re.I)
 _CURRENCY_WORDS = {"dollar": "$", "dollars": "$", "bucks": "$", "buck": "$", "cents": "$",
                    "cent": "$", "euro": "€", "euros": "€", "pound": "£", "pounds": "£"}
 
@@ -79,17 +79,17 @@ def _kind(token: str, after: str) -> str | None:
     """The class of one token, or None when it is no part of a number."""
     low = token.lower()
     if _DIGITS.fullmatch(token.lstrip("+")) or (
-            (d := _DOTTED.fullmatch(token)) and len(d.group(1) + d.group(2)) >= 4):
+            _DOTTED.fullmatch(token) and (token.count(".") > 1 or len(token) > 4)):
         return "digits"
     if _CODE.fullmatch(token):
         return "code"
-    if low in _NUMBER_WORDS:
+    if _NUMBER_WORD.fullmatch(low):
         return "word"
     if low in ("oh", "and"):
         return low
     if low in REPEAT_WORDS and re.match(rf"[\s-]+(?:{DIGIT_WORD}|\d)\b", after, re.I):
         return "repeat"
-    if _LETTERS.fullmatch(token) and token != "I":
+    if _LETTERS.fullmatch(token) and (token != "I" or after.startswith("-")):  # "W-I-1"
         return "letters"
     return None
 
@@ -123,9 +123,11 @@ def _close(text: str, pieces: list[_Piece]) -> list[Run]:
     if not any(p.kind in ("digits", "code", "word") for p in pieces):
         return []
     value = _value(text, pieces)
-    # A value said twice to confirm it ("HM72518, HM72518"): the halves split at a comma.
+    # A value said twice to confirm it ("HM72518, HM72518", "TR6-0-12 TR6-0-12"): the halves
+    # meet at a comma or at a gap unlike those inside them.
+    gaps = [text[a.end:b.start] for a, b in pairwise(pieces)]
     for k in range(1, len(pieces)):
-        if "," in text[pieces[k - 1].end:pieces[k].start]:
+        if "," in gaps[k - 1] or gaps[k - 1] not in gaps[:k - 1] + gaps[k:]:
             head, tail = _value(text, pieces[:k]), _value(text, pieces[k:])
             if len(head) >= 3 and head == tail:
                 value = head
@@ -138,16 +140,10 @@ def _value(text: str, pieces: list[_Piece]) -> str:
     """Letters upper-cased, numbers as numberwords reads them together ("forty five" is 45,
     "double 7" 77), with the commas between them ("eight hundred, five five five")."""
     out: list[str] = []
-    said: list[_Piece] = []
-    for p in [*pieces, None]:
-        if p is not None and p.kind not in ("letters", "code", "spelled"):
-            said.append(p)
-            continue
-        if said:
-            out.append(spoken_digits(text[said[0].start:said[-1].end]))
-            said = []
-        if p is not None:
-            out.append(p.text[0] if p.kind == "spelled" else re.sub(r"\W", "", p.text).upper())
+    for said, group in groupby(pieces, key=lambda p: p.kind not in ("letters", "code", "spelled")):
+        g = list(group)
+        out += [spoken_digits(text[g[0].start:g[-1].end])] if said else [
+            p.text[0] if p.kind == "spelled" else re.sub(r"\W", "", p.text).upper() for p in g]
     return "".join(out)
 
 
@@ -159,14 +155,11 @@ def _currency_near(text: str, run: Run) -> bool:
         after and after.group(1).lower() in _CURRENCY_WORDS)
 
 
-def _shape_of(value: str) -> str:
-    return "".join("A" if c.isalpha() else "9" for c in value)
-
-
 def _fit(value: str, field: FieldSpec) -> float | None:
     """How well a value fits the field's shape or length: 1 fits, None cannot be it."""
     if field.shape:
-        return 1.0 if _shape_of(value) == re.sub(r"[^A9]", "", field.shape) else None
+        shape = "".join("A" if c.isalpha() else "9" for c in value)
+        return 1.0 if shape == re.sub(r"[^A9]", "", field.shape) else None
     if field.length:
         return 1.0 if len(value) == field.length else None
     return 0.7
@@ -184,8 +177,8 @@ def detect_code(call: CallView, field: FieldSpec) -> list[Candidate]:
     """Ids said in letters and digits ("PL 12345", "four five six seven", "B as in Bravo 7 7").
 
     A value of the field's `shape` or `length` is sure; without either, one with letters and
-    digits is likelier an id than digits alone, and a counted amount ("one hundred and twelve")
-    or a number of one or two digits is none.
+    digits is likelier an id than digits alone, one of three or four digits or a counted amount
+    ("one hundred and twelve") unlikely, and one of one or two digits none.
     """
     out: list[Candidate] = []
     for run in number_runs(call):
@@ -195,8 +188,8 @@ def detect_code(call: CallView, field: FieldSpec) -> list[Candidate]:
         if fit is None:
             continue
         quality = fit * (0.5 if run.amount else 1.0)
-        if fit < 1 and run.letters:
-            quality = 0.85
+        if fit < 1:  # the field does not size its ids: letters make one likely, few digits not
+            quality = 0.85 if run.letters else quality * (0.5 if len(run.value) < 5 else 1.0)
         out.append(Candidate(run.start, run.end, _shaped(run.value, field.shape), "code",
                              round(quality, 2)))
     return out
@@ -287,11 +280,12 @@ def _call_currency(text: str) -> str:
     return "$"
 
 
-def money_amounts(call: CallView) -> list[Candidate]:
-    """Every amount of money said in the call, read once per call."""
+def detect_money(call: CallView, field: FieldSpec) -> list[Candidate]:
+    """Amounts: "$49.99", "forty nine dollars and ninety nine cents", "$200 and $12" ($212),
+    and, less sure, a price said without its currency ("89.99"); read once per call."""
     found: list[Candidate] | None = call.memo.get("numbers.money")
     if found is not None:
-        return found
+        return list(found)
     text, found, end = call.text, [], 0
     while (m := _MONEY.search(text, end)) is not None:
         end = m.end()
@@ -315,13 +309,7 @@ def money_amounts(call: CallView) -> list[Candidate]:
             found.append(Candidate(m.start(), m.end(), _money_value(sign, Decimal(m.group())),
                                    "money", 0.5))
     call.memo["numbers.money"] = found
-    return found
-
-
-def detect_money(call: CallView, field: FieldSpec) -> list[Candidate]:
-    """Amounts: "$49.99", "forty nine dollars and ninety nine cents", "$200 and $12" ($212),
-    and, less sure, a price said without its currency ("89.99")."""
-    return list(money_amounts(call))
+    return list(found)
 
 
 _NOT_COUNTED = {"am", "pm", "a.m.", "p.m.", "o'clock", "percent", *_CURRENCY_WORDS}
