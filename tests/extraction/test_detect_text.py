@@ -168,3 +168,15 @@ def test_a_choice_by_lemma_in_a_new_category() -> None:
     found = detect_choice(call, job)
     assert found[0].value == "install"
     assert call.text[found[0].start:found[0].end] == "installed"
+
+
+def test_the_thing_a_which_question_asks_for_outranks_its_plain_noun() -> None:
+    # "printer" alone classes the thing; the reply to "Which printer?" names it.
+    printer = FieldSpec(name="machine", kind="text", description="the machine that jams",
+                        examples=["It's [a Canon inkjet printer]."])
+    call = Call([
+        ("customer", "Hello, my printer keeps jamming on every page."),
+        ("agent", "Which printer is it?"),
+        ("customer", "A Brother laser, the one from the office."),
+    ])
+    assert "Brother" in detect_text(call, printer)[0].value

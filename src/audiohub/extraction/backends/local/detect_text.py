@@ -277,7 +277,46 @@ def _scores(call: CallView, cs: _CallSpans, fv: _FieldVectors) -> npt.NDArray[np
     own = np.array([len(w & fv.own) / len(w) if w else 0.0 for w in cs.lemmas])
     linked = np.array([_linked(call, root, fv.anchors) for root in cs.roots])
     raw = raw + _LINKED * (linked & (own < 1.0))
-    return np.asarray(raw * (1.0 - 0.7 * own) * cs.typed, dtype=np.float64)
+    return _named_more(call, cs, raw * (1.0 - 0.7 * own) * cs.typed, like_value)
+
+
+def _named_more(call: CallView, cs: _CallSpans, raw: npt.NDArray[np.float64],
+                like: F32) -> npt.NDArray[np.float64]:
+    """A plain noun that reads most like the field's values gives way to what names it more
+    precisely, which takes its score a little raised: an apposition ("my pills, [lisinopril]")
+    and the reply to a which-question ("Which printer?" "[A Brother laser]")."""
+    out, doc = raw.copy(), call.doc
+    for plain, named in _naming_pairs(call):
+        of = [k for k, root in enumerate(cs.roots) if root == plain]
+        if of and max(like[k] for k in of) >= 0.9 * like.max():
+            for k, root in enumerate(cs.roots):
+                if root == named:
+                    out[k] = max(out[k], max(raw[k] for k in of) + 0.05)
+                elif cs.lemmas[k] == {doc[plain].lemma_.lower()}:
+                    out[k] = min(out[k], 0.7 * raw[k])
+    return out
+
+
+def _naming_pairs(call: CallView) -> list[tuple[int, int]]:
+    """(plain noun, the noun naming it more precisely) token pairs of the parse."""
+    key = f"{_MEMO}.naming"
+    if key not in call.memo:
+        pairs = [(t.head.i, t.i) for t in call.doc
+                 if t.dep_ == "appos" and t.head.pos_ == "NOUN" and _thing(t)]
+        for t in call.doc:
+            reply = _reply(call, call.sentence(t.idx)) if (
+                t.tag_ == "WDT" and t.dep_ == "det" and t.head.pos_ == "NOUN") else None
+            if reply is not None:
+                s, e = call.sents[reply]
+                pairs += [(t.head.i, u.i) for u in call.doc.char_span(
+                    s, e, alignment_mode="expand") or () if _thing(u) and u.dep_ != "compound"]
+        call.memo[key] = pairs
+    found: list[tuple[int, int]] = call.memo[key]
+    return found
+
+
+def _thing(t: Token) -> bool:
+    return t.pos_ in ("NOUN", "PROPN") and not t.is_stop
 
 
 def _about(cs: _CallSpans, fv: _FieldVectors) -> tuple[F32, F32, F32]:
