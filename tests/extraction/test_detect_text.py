@@ -180,3 +180,16 @@ def test_the_thing_a_which_question_asks_for_outranks_its_plain_noun() -> None:
         ("customer", "A Brother laser, the one from the office."),
     ])
     assert "Brother" in detect_text(call, printer)[0].value
+
+
+def test_a_field_that_is_asked_reads_its_speakers_questions() -> None:
+    call = Call([("agent", "Harbour Mutual, how can I help? Can you give me your name?"),
+                 ("customer", "I have a question about my boat insurance. "
+                              "Is my camera covered if it is stolen abroad?")])
+    question = FieldSpec(name="question", kind="text", said_by="customer",
+                         description="what the customer wants to know about the policy",
+                         examples=["Can you tell me [how much my excess is]?"])
+    values = [c.value for c in detect_text(call, question)]
+
+    assert "Is my camera covered" in values[:3]
+    assert "Can you give me your name" not in values[:3]

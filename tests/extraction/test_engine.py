@@ -132,3 +132,4 @@ def test_a_clause_holding_a_word_is_not_that_word_said_again() -> None:
 
     assert not same_value(said, clause)
     assert same_value(said, again)
+

@@ -247,7 +247,7 @@ def _field_vectors(name: str, description: str, cues: tuple[str, ...],
                          lemmas(words, about, *cues), asking)
 
 
-def _vectors_of(field: FieldSpec) -> _FieldVectors:
+def vectors_of(field: FieldSpec) -> _FieldVectors:
     return _field_vectors(field.name, field.description, tuple(field.cues),
                           tuple(field.marked_examples()))
 
@@ -256,7 +256,8 @@ def _max_sim(vectors: F32, refs: F32) -> npt.NDArray[np.float32] | None:
     return (vectors @ refs.T).max(axis=1) if len(refs) else None
 
 
-def _scores(call: CallView, cs: _CallSpans, fv: _FieldVectors) -> npt.NDArray[np.float64]:
+def _scores(call: CallView, cs: _CallSpans, fv: _FieldVectors, side: str
+            ) -> npt.NDArray[np.float64]:
     """How much each span reads like a value of the field, before calibration.
 
     Like a value: near the example values and the field's name ("router" for a device). About
@@ -276,6 +277,10 @@ def _scores(call: CallView, cs: _CallSpans, fv: _FieldVectors) -> npt.NDArray[np
     # like a refund" half.
     own = np.array([len(w & fv.own) / len(w) if w else 0.0 for w in cs.lemmas])
     linked = np.array([_linked(call, root, fv.anchors) for root in cs.roots])
+    # A field whose value is asked is tied to the clauses of its speaker's questions.
+    linked |= np.array([fv.asking and not cs.phrase[k] and call.is_question(sent)
+                        and side in ("either", "agent" if call.by_agent(sent) else "customer")
+                        for k, sent in enumerate(cs.sents)], dtype=bool)
     raw = raw + _LINKED * (linked & (own < 1.0))
     return _named_more(call, cs, raw * (1.0 - 0.7 * own) * cs.typed, like_value)
 
@@ -384,24 +389,19 @@ def detect_text(call: CallView, field: FieldSpec) -> list[Candidate]:
     cs = _call_spans(call)
     if not cs.spans:
         return []
-    fv = _vectors_of(field)
-    quality = _calibrated(_scores(call, cs, fv).astype(np.float32))
-    greeting = _first_agent_sentence(call)
+    fv = vectors_of(field)
+    quality = _calibrated(_scores(call, cs, fv, field.said_by).astype(np.float32))
+    greeting = next((i for i in range(len(call.sents)) if call.by_agent(i)), -1)
     out = []
     for k, (s, e) in enumerate(cs.spans):
         q = float(quality[k])
-        sent = cs.sents[k]
-        if call.is_question(sent) and not fv.asking:
+        if call.is_question(cs.sents[k]) and not fv.asking:
             q *= 0.6  # the agent asking about it ("was it lost or stolen?") says no value
-        if sent == greeting:
+        if cs.sents[k] == greeting:
             q *= 0.3  # the greeting names the company and the agent
         if q > 0.0:
             out.append(Candidate(s, e, call.text[s:e], "text", round(q, 4)))
     return sorted(out, key=lambda c: -c.quality)
-
-
-def _first_agent_sentence(call: CallView) -> int:
-    return next((i for i in range(len(call.sents)) if call.by_agent(i)), -1)
 
 
 @functools.lru_cache(maxsize=256)
@@ -525,7 +525,7 @@ def detect_yes_no(call: CallView, field: FieldSpec) -> list[Candidate]:
     cs = _call_spans(call)
     if not cs.spans:
         return []
-    fv = _vectors_of(field)
+    fv = vectors_of(field)
     # The question that asks the field is made of the field's words: likeness to what the
     # field is about, not to a value, finds it.
     sims = _about(cs, fv)[1]

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from spacy.language import Language
 
 from audiohub.domain import CategorySpec, Evidence, Transcript
-from audiohub.extraction.backends.local import disfluency
+from audiohub.extraction.backends.local import detect_text, disfluency
 from audiohub.extraction.backends.local.call import CallView, Candidate, Span
 from audiohub.extraction.backends.local.dialogue import CallText, term_pattern
 from audiohub.extraction.backends.local.kinds import KINDS, TITLES, words
@@ -214,7 +214,9 @@ def score(call: CallText, f: _Field, c: Candidate, rivals: list[_Field]) -> floa
         said /= max(c.quality, 0.1)
     if spec.said_by != "either" and call.by_agent(sent) != (spec.said_by == "agent"):
         said *= 0.5
-    said *= 0.8 if call.is_question(sent) else 1.0
+    # A question says no value, unless the value is itself something asked.
+    asked = spec.kind == "text" and detect_text.vectors_of(spec).asking
+    said *= 0.8 if call.is_question(sent) and not asked else 1.0
     if spec.length and spec.kind in ("code", "digits"):
         said *= 1.0 if len(re.sub(r"\W", "", c.value)) == spec.length else 0.1
     if spec.kind in _TEXT_KINDS:  # the detector read the words; the cues and question add
