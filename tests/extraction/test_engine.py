@@ -133,3 +133,25 @@ def test_a_clause_holding_a_word_is_not_that_word_said_again() -> None:
     assert not same_value(said, clause)
     assert same_value(said, again)
 
+
+
+def test_a_code_read_back_shorter_is_the_same_code() -> None:
+    said = Candidate(0, 12, "QX4LTP58", "code")
+    read_back = Candidate(40, 50, "QX4P58", "code")  # two letters dropped in the read-back
+    other = Candidate(60, 70, "ZZ9120", "code")
+
+    assert same_value(said, read_back)
+    assert not same_value(said, other)
+
+
+def test_a_text_value_may_hold_another_text_fields_value(extractor: FieldExtractor) -> None:
+    turns = ["Hello, returns desk.",
+             "Hi. The standing lamp I ordered arrived with a cracked glass shade."]
+    values = _extract(
+        extractor, turns,
+        FieldSpec(name="item", kind="text", description="the product being returned",
+                  cues=["I ordered"], examples=["the [wireless speaker] I bought"]),
+        FieldSpec(name="return_reason", kind="text", description="what is wrong with it",
+                  examples=["it [arrived with a broken handle]"]))
+    assert values["item"] is not None and "lamp" in values["item"]
+    assert values["return_reason"] is not None and "cracked" in values["return_reason"]

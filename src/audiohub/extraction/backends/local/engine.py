@@ -123,8 +123,10 @@ def assign(call: CallText, fields: list[FieldSpec]) -> dict[str, Candidate]:
     taken: dict[bool, list[Span]] = {False: [], True: []}
     for _score, text, _pos, name, c in sorted(pairs, key=lambda p: (-p[1], p[0], p[2]),
                                               reverse=True):
-        if name in picked or any(a < c.end and c.start < b for a, b in taken[bool(text)]):
-            continue
+        if name in picked or any(a < c.end and c.start < b and not (
+                text and ((c.start <= a and b <= c.end) or (a <= c.start and c.end <= b)))
+                for a, b in taken[bool(text)]):
+            continue  # text values may nest ("the blender I ordered arrived cracked"), not cross
         if not text and any(p.kind == c.kind and same_value(p, c) for p in picked.values()):
             continue  # the same person, date or amount said again is still one field's
         # A phrase that is mostly another field's number or name, or cuts one, is no text value.
@@ -264,8 +266,15 @@ def same_value(a: Candidate, b: Candidate) -> bool:
         return _key(a.value) == _key(b.value)
     if a.kind in _CODES:
         x, y = _key(a.value), _key(b.value)
-        return bool(x) and (x == y or (min(len(x), len(y)) >= 4 and abs(len(x) - len(y)) <= 1
-                                       and difflib.SequenceMatcher(None, x, y).ratio() >= 0.75))
+        if not x or not y:
+            return False
+        short, long_ = sorted((x, y), key=len)
+        blocks = difflib.SequenceMatcher(None, short, long_).get_matching_blocks()
+        kept = sum(m.size for m in blocks)
+        # A read-back that drops a character or two ("GN7NRN32" read back "GN7R32") or mishears one.
+        return x == y or (len(short) >= 4 and len(long_) - len(short) <= 1
+                          and 2 * kept / (len(x) + len(y)) >= 0.75) or (
+            len(short) >= 5 and len(long_) - len(short) <= 3 and kept >= len(short) - 1)
     said = [{_key(w) for w in x.value.split()} - _FILLER for x in (a, b)]
     return bool(said[0] and said[1]) and (said[0] <= said[1] or said[1] <= said[0])
 
