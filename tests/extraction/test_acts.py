@@ -9,17 +9,6 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from audiohub.extraction.backends.local.acts import acts
 from audiohub.extraction.backends.local.metrics import action_items, call_outcome
-from audiohub.extraction.backends.local.nlp import load_spacy
-
-
-@pytest.fixture(scope="module")
-def nlp() -> Language:
-    return load_spacy()
-
-
-@pytest.fixture(scope="module")
-def vader() -> SentimentIntensityAnalyzer:
-    return SentimentIntensityAnalyzer()
 
 
 def _read(nlp: Language, vader: SentimentIntensityAnalyzer, text: str) -> tuple[str, list[str]]:

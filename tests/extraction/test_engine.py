@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
-
 from audiohub.domain import CategorySpec
 from audiohub.extraction.backends.local.call import Candidate
 from audiohub.extraction.backends.local.engine import FieldExtractor, same_value
-from audiohub.extraction.backends.local.nlp import load_spacy
 from audiohub.fieldspec import FieldSpec
 from tests.extraction.transcripts import make_transcript
-
-
-@pytest.fixture(scope="module")
-def extractor() -> FieldExtractor:
-    return FieldExtractor(load_spacy())
 
 
 def _extract(extractor: FieldExtractor, turns: list[str], *fields: FieldSpec

@@ -3,21 +3,14 @@ shipped library's specs (their kinds, cues and examples), with exact evidence.""
 
 from __future__ import annotations
 
-import pytest
-
 from audiohub.domain import Segment, Transcript
 from audiohub.evaluation.normalize import field_found
 from audiohub.extraction.backends.local.engine import FieldExtractor
-from audiohub.extraction.backends.local.nlp import load_spacy
 from audiohub.prompts.library import load_library
 from tests.extraction.transcripts import make_transcript
 
 SPECS = {s.category: s for s in load_library()}
 
-
-@pytest.fixture(scope="module")
-def extractor() -> FieldExtractor:
-    return FieldExtractor(load_spacy())
 
 
 # (category, turns as Whisper segments, expected values, expected evidence text where it differs)

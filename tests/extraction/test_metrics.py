@@ -17,7 +17,6 @@ from audiohub.domain import (
 )
 from audiohub.extraction.backends.local.acts import acts
 from audiohub.extraction.backends.local.metrics import build_metrics, call_outcome
-from audiohub.extraction.backends.local.nlp import load_spacy
 from audiohub.extraction.timing import longest_silence, speaker_timing, timing
 from tests.extraction.transcripts import make_transcript
 
@@ -37,14 +36,6 @@ RESOLVED_CALL = [
     "No, that's all. Thank you so much, great service!"]
 
 
-@pytest.fixture(scope="module")
-def nlp() -> Language:
-    return load_spacy()
-
-
-@pytest.fixture(scope="module")
-def vader() -> SentimentIntensityAnalyzer:
-    return SentimentIntensityAnalyzer()
 
 
 def _metrics(nlp: Language, vader: SentimentIntensityAnalyzer, transcript: Transcript,
