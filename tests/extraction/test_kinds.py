@@ -18,6 +18,8 @@ from audiohub.fieldspec import KINDS as FIELD_KINDS
     ("card_last_four", "", "digits"),
     ("contact_phone", "", "phone"),
     ("email", "", "email"),
+    ("phone_number", "", "phone"),        # the medium, not the generic last word
+    ("email_address", "", "email"),
     ("deposit", "", "money"),
     ("move_date", "", "date"),
     ("billing_month", "", "date"),

@@ -137,6 +137,10 @@ def infer_kind(name: str, description: str = "") -> FieldKind:
     said = words(name)
     if said[-2:] == ["last", "four"] or said[-1:] == ["digits"]:
         return "digits"
+    # "phone_number", "email_address": the medium wins over the generic last word.
+    for kind, known in _NAME_WORDS[:2]:
+        if any(w in known for w in said):
+            return kind
     for word in reversed(said):
         for kind, known in _NAME_WORDS:
             if word in known:
