@@ -1,6 +1,7 @@
 """`keyterms` on POST /api/jobs: kept with the job (its row's `options`, so whichever worker runs
 it, after any restart, uses them), shown in the job's JSON, heard in the call (real Whisper
-tiny.en on an 8 kHz call where the hint turns "non-carter" into "John Carter"), and part of what
+base on an 8 kHz call where the hint turns "non-carter" into "John Carter"; tiny.en hears it right
+unhinted on some CPUs), and part of what
 makes two jobs "the same": a recording analysed without them is never handed back for a job
 that has them, nor the other way round."""
 
@@ -24,7 +25,7 @@ CALL = AUDIO / "banking_card_block_8k.wav"
 def test_keyterms_are_kept_used_and_part_of_the_dedupe_key(
         tmp_path: Path, database_url: str | None) -> None:
     settings = make_settings(tmp_path / "data", database_url,
-                             whisper=WhisperSettings(WHISPER_KEYTERM_HINT="hotwords"))
+                             whisper=WhisperSettings(model="base", WHISPER_KEYTERM_HINT="hotwords"))
     with TestClient(create_app(settings)) as client:
         authorize(client, "analyst")
         r = submit(client, CALL, data={"keyterms": "John Carter, Metro Bank"})
