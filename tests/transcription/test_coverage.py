@@ -70,8 +70,10 @@ def test_a_skipped_stretch_is_decoded_again_and_merged_in_time_order(
 
     recovered = "".join(_words_in(fixed, *SPELLING))
     # "Thandiwe Dlamini. Thandiwe is T, H, A, N, D, I, W, E." is back: the name twice, then
-    # spelled (base at 8 kHz hears it as "Tundee ... a-a-m-p-i-d-o-u").
-    assert len(recovered.split()) >= 8
+    # spelled (base at 8 kHz hears it as "Tundee ... a-a-m-p-i-d-o-u", or, with the decoder's
+    # temperature fallback sampling, "Tundew-Diammit. Tundew-D-H-A-M-D-I-W-E."): count the
+    # words Whisper may join with hyphens.
+    assert len(re.findall(r"[A-Za-z]+", recovered)) >= 8
     assert re.search(r"\b[a-z](-[a-z]){5,}\b", recovered.lower())
     assert fixed.speech_coverage is not None and fixed.speech_coverage > before + 0.1
     assert fixed.flags == [] and any("decoded again" in n for n in fixed.notes)
