@@ -33,6 +33,8 @@ from audiohub.extraction.timing import longest_silence, speaker_timing, timed_wo
 from audiohub.numberwords import DIGIT_WORDS, REPEAT_WORDS, spoken_digits
 
 Label = Literal["positive", "neutral", "negative"]
+# A run of spoken digits: (start, end, the digits said).
+NumberRun = tuple[int, int, str]
 Outcome = Literal["resolved", "unresolved", "follow_up_required", "transferred"]
 
 _AGENT = re.compile(r"thank(?:s| you) for calling|\bspeaking\b|how (?:can|may) I help", re.I)
@@ -81,10 +83,11 @@ def build_metrics(transcript: Transcript, classification: Classification, nlp: L
         about = (spec.description if spec else "") + " " + " ".join(
             re.split(r"[_\s]+", f"{classification.domain} {classification.category}"))
         lemmas = _content_lemmas(nlp, about)
-        summary, topics = summarize(doc, lemmas), key_topics(doc, lemmas)
+        runs = number_runs(doc)  # read once: the summary, the topics and the PII types use them
+        summary, topics = summarize(doc, lemmas, runs), key_topics(doc, lemmas, runs)
         said = acts(doc)
         outcome, actions = call_outcome(doc, said, analyzer), action_items(said)
-        pii = pii_types(doc)
+        pii = pii_types(doc, runs)
     return GeneralMetrics(
         summary=summary,
         sentiment=sentiment(transcript, analyzer),
@@ -166,10 +169,10 @@ def call_outcome(doc: Doc, said: Sequence[Act], analyzer: SentimentIntensityAnal
     return "resolved" if ends_well else "unresolved"
 
 
-def summarize(doc: Doc, about: AbstractSet[str], limit: int = 3) -> str:
-    """The 1-3 sentences that share most words with the category and name the most entities."""
+def summarize(doc: Doc, about: AbstractSet[str], runs: list[NumberRun], limit: int = 3) -> str:
+    """The 1-3 sentences that share most words with the category and name the most entities
+    (`runs`: the call's `number_runs`)."""
     scored: list[tuple[float, int, Span]] = []
-    runs = number_runs(doc)
     # Entity starts once for the whole call: Span.ents walks every entity of the Doc each time.
     ents = sorted(e.start_char for e in doc.ents if e.label_ not in ("CARDINAL", "ORDINAL"))
     for i, sent in enumerate(doc.sents):
@@ -188,11 +191,12 @@ def summarize(doc: Doc, about: AbstractSet[str], limit: int = 3) -> str:
     return " ".join(s.text.strip() for _, _, s in sorted(best, key=lambda s: -s[1]))
 
 
-def key_topics(doc: Doc, about: AbstractSet[str], limit: int = 5) -> list[str]:
-    """Up to `limit` lemmatised noun phrases, most frequent first; names and numbers left out."""
+def key_topics(doc: Doc, about: AbstractSet[str], runs: list[NumberRun],
+               limit: int = 5) -> list[str]:
+    """Up to `limit` lemmatised noun phrases, most frequent first; names and numbers (`runs`)
+    left out."""
     counts: Counter[str] = Counter()
     first: dict[str, int] = {}
-    runs = number_runs(doc)
     # A code's letters ("PL" of "PL 12345") stand just before its digits.
     codes = {t.i for t in doc if t.is_upper and t.i + 1 < len(doc)
              and any(doc[t.i + 1].idx == start for start, _, _ in runs)}
@@ -222,10 +226,10 @@ def action_items(said: Sequence[Act]) -> list[str]:
     return items
 
 
-def number_runs(doc: Doc) -> list[tuple[int, int, str]]:
+def number_runs(doc: Doc) -> list[NumberRun]:
     """Runs of number words and digits ("four five six seven", "7 7 1 2", "double seven oh
     one") as (start, end, the digits said); runs that say no digit are left out."""
-    runs: list[tuple[int, int, str]] = []
+    runs: list[NumberRun] = []
     run: list[Token] = []
     for tok in [*doc, None]:
         if tok is not None and (tok.like_num or (run and tok.lower_ in DIGIT_WORDS)
@@ -257,10 +261,10 @@ def _cued(text: str, cue: re.Pattern[str], spans: list[tuple[int, int]], window:
     return any(0 <= s - m.end() <= window for m in cue.finditer(text) for s, _ in spans)
 
 
-def pii_types(doc: Doc) -> list[str]:
-    """The kinds of personal data said in the call, sorted."""
+def pii_types(doc: Doc, said: list[NumberRun]) -> list[str]:
+    """The kinds of personal data said in the call, sorted (`said`: its `number_runs`)."""
     text = doc.text
-    runs = [((start, end), v) for start, end, v in number_runs(doc)]
+    runs = [((start, end), v) for start, end, v in said]
     digits = runs
     found = set()
     if any(e.label_ == "PERSON" for e in doc.ents):
