@@ -18,13 +18,17 @@ class Transcriber(Protocol):
 
     name: ClassVar[str]
 
-    def transcribe(self, audio: DecodedAudio, keyterms: Sequence[str] = ()) -> Transcript:
+    def transcribe(self, audio: DecodedAudio, keyterms: Sequence[str] = (), *,
+                   deterministic: bool = False) -> Transcript:
         """Transcribe the whole recording.
 
         Args:
             audio: samples from `audiohub.transcription.audio.decode_file`.
             keyterms: words to expect (names, products, codes): a decoding hint where the
                 backend takes one, ignored where it does not.
+            deterministic: never sample (Whisper's fallback to higher temperatures draws at
+                random): the same audio gives the same words every time. The coverage check's
+                re-decode of a short hard stretch asks for this, where sampling gives noise.
 
         Returns:
             The transcript; empty text and no segments when nobody speaks.

@@ -45,6 +45,12 @@ MAX_REDECODES = 8
 REPEAT_MIN_WORDS = 3
 REPEAT_SHARE = 0.6
 NEIGHBOUR_S = 10.0
+# Whisper's own checks on a decoded window (faster-whisper's defaults): past these it would
+# sample again at a higher temperature. The re-decode never samples (its words would change from
+# run to run), so a re-decoded segment that fails them is not trusted: on speech with no words in
+# it (a garbled line, noise) that is the repetition loop or made-up sentence Whisper falls into.
+MAX_COMPRESSION_RATIO = 2.4
+MIN_AVG_LOGPROB = -1.0
 
 
 @dataclass(frozen=True)
@@ -161,9 +167,13 @@ def _mid(w: Word) -> float:
 def _recovered(segments: Sequence[Segment], keep: Interval,
                taken: Sequence[Interval]) -> list[Segment]:
     """The segments' words whose middle falls inside `keep` and outside the words already there
-    (the clip's padding may hear their edges), as segments with their text rebuilt."""
+    (the clip's padding may hear their edges), as segments with their text rebuilt; segments
+    that fail Whisper's own checks are left out."""
     out: list[Segment] = []
     for seg in segments:
+        if ((seg.compression_ratio or 0.0) > MAX_COMPRESSION_RATIO
+                or (seg.avg_logprob or 0.0) < MIN_AVG_LOGPROB):
+            continue
         words = [w for w in seg.words if keep[0] <= _mid(w) <= keep[1]
                  and not any(lo <= _mid(w) <= hi for lo, hi in taken)]
         if words:
@@ -222,7 +232,10 @@ def check_coverage(transcript: Transcript, audio: DecodedAudio, transcriber: Tra
         # the segment after it along, in case the stretch's words were squeezed into it with
         # wrong times, made the clip skip the same stretch again on the fixture call.)
         start, end = max(lo - CLIP_PAD_S, 0.0), min(hi + CLIP_PAD_S, audio.duration)
-        clip = _shifted(transcriber.transcribe(_clip(audio, start, end), keyterms), start)
+        # Deterministic: a hard stretch is where Whisper's sampling fallback kicks in, and what it
+        # draws differs run to run.
+        decoded = transcriber.transcribe(_clip(audio, start, end), keyterms, deterministic=True)
+        clip = _shifted(decoded, start)
         segs = _recovered(clip, (start, end), word_cover(words, 0.0))
         if segs and repeats_neighbours([w for s in segs for w in s.words], words, lo, hi):
             notes.append(f"speech at {where} had no words; decoded again on its own, it gave "

@@ -86,7 +86,8 @@ class FasterWhisperTranscriber:
                 self._pipeline = fw.BatchedInferencePipeline(model)
             return self._pipeline
 
-    def transcribe(self, audio: DecodedAudio, keyterms: Sequence[str] = ()) -> Transcript:
+    def transcribe(self, audio: DecodedAudio, keyterms: Sequence[str] = (), *,
+                   deterministic: bool = False) -> Transcript:
         out: list[Segment] = []
         # WHISPER_LANGUAGE=auto (None): the first piece's detected language holds for the rest
         # of the call, so a long call is not split between languages by a noisy piece.
@@ -95,7 +96,8 @@ class FasterWhisperTranscriber:
         # would leave the GPU idle. A GPU host holds the larger piece's features easily.
         chunk_s = max(CHUNK_S, 30.0 * self._settings.batch_size) if self.batched else CHUNK_S
         for lo, hi in chunk_bounds(audio.samples, chunk_s):
-            segments, info = self._transcribe_piece(audio.samples[lo:hi], keyterms, language)
+            segments, info = self._transcribe_piece(audio.samples[lo:hi], keyterms, language,
+                                                    deterministic)
             offset = lo / SAMPLE_RATE
             language = language or info.language
             for seg in segments:  # a generator: decoding happens as we iterate
@@ -105,9 +107,13 @@ class FasterWhisperTranscriber:
                                         duration=audio.duration, flags=flags)
 
     def _transcribe_piece(
-        self, samples: npt.NDArray[np.float32], keyterms: Sequence[str], language: str | None
+        self, samples: npt.NDArray[np.float32], keyterms: Sequence[str], language: str | None,
+        deterministic: bool = False,
     ) -> tuple[Iterable[fw.transcribe.Segment], fw.transcribe.TranscriptionInfo]:
         s = self._settings
+        # faster-whisper's default falls back to temperatures 0.2 ... 1.0, which sample: a
+        # deterministic decode keeps temperature 0 (its best beam when the checks fail).
+        temperature = {"temperature": 0.0} if deterministic else {}
         vad = fw.vad.VadOptions(threshold=s.vad_threshold,
                                 min_silence_duration_ms=s.vad_min_silence_ms,
                                 speech_pad_ms=s.vad_speech_pad_ms)
@@ -117,7 +123,7 @@ class FasterWhisperTranscriber:
             result = self.pipeline.transcribe(
                 samples, language=language, beam_size=s.beam_size, vad_parameters=vad,
                 word_timestamps=True, condition_on_previous_text=False,
-                batch_size=s.batch_size, **decode_hints(keyterms, s.keyterm_hint))
+                batch_size=s.batch_size, **temperature, **decode_hints(keyterms, s.keyterm_hint))
             return result
         result = self.model.transcribe(
             samples,
@@ -127,6 +133,7 @@ class FasterWhisperTranscriber:
             vad_parameters=vad,
             word_timestamps=True,
             condition_on_previous_text=False,
+            **temperature,
             **decode_hints(keyterms, s.keyterm_hint),
         )
         return result

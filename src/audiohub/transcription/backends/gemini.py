@@ -149,7 +149,10 @@ class GeminiTranscriber:
             settings, inline_limit=inline_limit, backoff_seconds=backoff_seconds,
             poll_seconds=poll_seconds, missing_key_hint="choose TRANSCRIBER=whisper")
 
-    def transcribe(self, audio: DecodedAudio, keyterms: Sequence[str] = ()) -> Transcript:
+    def transcribe(self, audio: DecodedAudio, keyterms: Sequence[str] = (), *,
+                   deterministic: bool = False) -> Transcript:
+        # `deterministic` is for the coverage check's re-decode, which never runs on Gemini's
+        # transcripts (they carry no word probabilities to find a skipped stretch with).
         return self.transcribe_and_detect(audio, [], keyterms)[0]
 
     def transcribe_and_detect(
