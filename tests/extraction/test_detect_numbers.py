@@ -116,15 +116,29 @@ def test_runs_are_read_once_per_call() -> None:
 @pytest.mark.parametrize(
     ("text", "value"),
     [
-        ("Ring me on four one five, five five five, zero one zero zero.", "+1 415 555 0100"),
-        ("Ring me on (212) 555-0199 after six.", "+1 212 555 0199"),
+        ("Ring me on four one five, five five five, zero one zero zero.", "(415) 555 0100"),
+        ("Ring me on (212) 555-0199 after six.", "(212) 555 0199"),
         ("Ring me on +44 20 7946 0958.", "+44 20 7946 0958"),
-        ("Ring me on eight hundred, five five five, one two three four.", "+1 800 555 1234"),
+        ("Ring me on eight hundred, five five five, one two three four.", "(800) 555 1234"),
+        # A British mobile said with its leading zero ("oh"): the zero is the trunk prefix.
+        ("Ring me on oh seven eight two two, four one nine, six three oh.", "07822 419630"),
     ],
 )
 def test_phone(text: str, value: str) -> None:
     found = detect_phone(SimpleCall(text), field("phone"))
     assert values(found) == [value] and found[0].quality >= 0.9
+
+
+def test_a_spoken_oh_is_a_zero_only_before_a_run_of_digits() -> None:
+    assert values(detect_digits(SimpleCall("Oh, four four one eight."), field("digits"))) == [
+        "4418"]
+    assert values(detect_digits(SimpleCall("It is oh three three nine one."), field("digits"))) \
+        == ["03391"]
+
+
+def test_an_amount_then_a_count_keeps_the_count_out() -> None:
+    found = detect_money(SimpleCall("It was forty pounds twelve months ago."), field("money"))
+    assert values(found) == ["£40"]
 
 
 def test_phone_local_number_is_less_sure_and_an_id_is_none() -> None:
@@ -142,6 +156,9 @@ def test_phone_local_number_is_less_sure_and_an_id_is_none() -> None:
         ("The fee was $1,299.50 in total.", "$1299.50"),
         ("The fee was twenty bucks.", "$20"),
         ("The fee was thirty euros.", "€30"),
+        # The pence or cents said after the unit, closing the phrase.
+        ("The fee was sixty-two pounds thirty.", "£62.30"),
+        ("The fee was twelve euros fifty p, I think.", "€12.50"),
     ],
 )
 def test_money(text: str, value: str) -> None:

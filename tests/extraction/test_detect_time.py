@@ -86,6 +86,10 @@ def test_date_is_not_a_number_or_a_verb() -> None:
         ("The slot is at noon.", "noon"),
         ("The slot is 3 p.m. on Friday.", "3 p.m."),
         ("The slot is at half past 9 in the morning.", "half past 9 in the morning"),
+        # British "half seven" is half past seven; a booking window is one value.
+        ("The slot is half seven, if that suits.", "half seven"),
+        ("The engineer comes between nine and eleven.", "between nine and eleven"),
+        ("The engineer comes from two till four p m.", "from two till four p m"),
     ],
 )
 def test_times_as_said(text: str, value: str) -> None:
@@ -102,6 +106,8 @@ def test_clock_time_without_am_pm_is_less_sure() -> None:
 
 def test_a_range_of_days_is_not_a_time() -> None:
     assert detect_time(SimpleCall("It takes 5 to 7 business days."), TIME) == []
+    assert detect_time(SimpleCall("It takes between three and five days."), TIME) == []
+    assert [c.value for c in detect_time(SimpleCall("Only half of one."), TIME)] == []
 
 
 def test_date_leaves_the_clock_time_out() -> None:

@@ -114,11 +114,20 @@ def _read_runs(text: str) -> list[Run]:
 
 def _close(text: str, pieces: list[_Piece]) -> list[Run]:
     """A run from its pieces, less what cannot be part of a number at its edges: "oh" and "and"
-    (speech: "oh, 4 5"), trailing capitals ("4 5 6 7 OK"), a scale word alone ("hundreds")."""
+    (speech: "oh, 4 5"; a leading "oh" before four more digits, or one right after a digit word, is
+    a zero), trailing capitals ("4 5 6 7 OK"), a scale word alone ("hundreds")."""
     while pieces and pieces[-1].kind in ("oh", "and", "repeat", "letters"):
+        if pieces[-1].kind == "oh" and len(pieces) > 1 and pieces[-2].kind == "word" \
+                and text[pieces[-2].end:pieces[-1].start].isspace():
+            break  # "... six three oh": a last digit, zero
         pieces = pieces[:-1]
     while pieces and (pieces[0].kind in ("oh", "and")
                       or (pieces[0].kind == "word" and pieces[0].text.lower() in SCALE_WORDS)):
+        # "oh seven seven one two ..." starts with a zero (a British number, a code); "oh, 4
+        # 5" starts with a word of speech.
+        if pieces[0].kind == "oh" and len(pieces) > 4 and text[pieces[0].end:pieces[1].start] \
+                .isspace() and all(p.kind in ("word", "digits", "oh") for p in pieces[1:5]):
+            break
         pieces = pieces[1:]
     if not any(p.kind in ("digits", "code", "word") for p in pieces):
         return []
@@ -215,8 +224,10 @@ def detect_digits(call: CallView, field: FieldSpec) -> list[Candidate]:
 
 
 def detect_phone(call: CallView, field: FieldSpec) -> list[Candidate]:
-    """Phone numbers said as digits or words, checked and written by libphonenumber
-    ("+1 415 555 0100"); a local seven-digit number ("555 0134") is kept, less sure."""
+    """Phone numbers said as digits or words, checked and written by libphonenumber: with the
+    country code when it was said ("+44 20 7946 0958"), else in the format of the first region
+    (PHONE_REGIONS) where the digits said are a valid number ("(415) 555 0100", "07822 419630");
+    a local seven-digit number ("555 0134") is kept, less sure."""
     import phonenumbers  # 55 ms to import: only calls that look for a phone pay for it
 
     out: list[Candidate] = []
@@ -231,15 +242,30 @@ def detect_phone(call: CallView, field: FieldSpec) -> list[Candidate]:
                 number = phonenumbers.parse(("+" if run.plus else "") + digits, region)
             except phonenumbers.NumberParseException:
                 continue
-            if phonenumbers.is_valid_number(number):
+            # Every digit said is kept: a national number's leading digits are the region's
+            # trunk prefix ("07712 ..." is British, not an American number less its "0").
+            lead = digits[:len(digits) - len(phonenumbers.national_significant_number(number))]
+            if phonenumbers.is_valid_number(number) and (run.plus or lead in (
+                    "", _trunk_prefix(region))):
                 found = number
                 break
         if found is not None:
-            value = phonenumbers.format_number(found, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+            # As said: with its country code when one was said, else as its country writes it.
+            style = phonenumbers.PhoneNumberFormat
+            value = phonenumbers.format_number(
+                found, style.INTERNATIONAL if run.plus else style.NATIONAL)
             out.append(Candidate(run.start, run.end, value.replace("-", " "), "phone", 0.9))
         elif len(digits) == 7:
             out.append(Candidate(run.start, run.end, f"{digits[:3]} {digits[3:]}", "phone", 0.5))
     return out
+
+
+def _trunk_prefix(region: str | None) -> str:
+    """The digits said before a national number in `region` ("0" in Britain, "1" in the US)."""
+    import phonenumbers
+
+    meta = phonenumbers.PhoneMetadata.metadata_for_region(region or "")
+    return str(meta.national_prefix or "") if meta is not None else ""
 
 
 _FIGURE = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d{1,2})?"
@@ -252,6 +278,10 @@ _MONEY = re.compile(
     rf"|\b(?P<said>{_FIGURE}|{_AMOUNT_WORDS})(?:\s+and\s+(?P<add>\d{{1,2}}))?\s+(?P<cur>{_CURRENCY})\b",
     re.I)
 _CENTS = re.compile(rf",?\s+and\s+(\d{{1,2}}|{_AMOUNT_WORDS})\s+cents?\b", re.I)
+# "ninety-seven pounds forty", "two euros fifty p": the pence or cents said after the unit, at
+# the end of the phrase.
+_MINOR = re.compile(rf"\s+(\d{{1,2}}|{_AMOUNT_WORDS})(?=\s*(?:[.,;!?]|$)|\s+(?:p|pence)\b)",
+                    re.I)
 _TENS_ADDED = re.compile(r"\s+and\s+[$£€]?(\d{1,2})(?![\d.,]\d)(?:\s+(?:dollars?|bucks?|euros?"
                          r"|pounds?)\b)?", re.I)
 # Two decimal places and no currency: a price ("I paid 89.99"), unless a clock time ("at 11.15").
@@ -300,6 +330,9 @@ def detect_money(call: CallView, field: FieldSpec) -> list[Candidate]:
             amount += int(m.group("add"))
         elif (tail := _CENTS.match(text, end)) and (cents := _amount(tail.group(1))) is not None:
             amount, end = amount + cents / 100, tail.end()
+        elif cur and amount % 1 == 0 and (tail := _MINOR.match(text, end)) and (
+                minor := _amount(tail.group(1))) is not None and minor < 100:
+            amount, end = amount + minor / 100, tail.end(1)
         elif m.group("sign") and amount % 100 == 0 and (tail := _TENS_ADDED.match(text, end)):
             amount, end = amount + int(tail.group(1)), tail.end()
         found.append(Candidate(m.start(), end, _money_value(sign, amount), "money", 0.9))

@@ -77,6 +77,14 @@ _TIMES: list[tuple[re.Pattern[str], float]] = [(re.compile(p, re.I), q) for p, q
     (rf"\b(?:half|quarter|{_MINUTES}|\d{{1,2}})\s+(?:minutes\s+)?(?:past|to|after)\s+"
      rf"(?:{_HOUR}|1[0-2]|[1-9])(?:\s?{_MERIDIEM}|\b(?!\s+(?:\w+\s+)?(?:days?|weeks?|months?"
      r"|years?|hours?|minutes?|business|working|people|times)\b))", 0.9),
+    # British "half eleven" (half past eleven), not "half an hour" nor "half of".
+    (rf"\bhalf\s+(?:{_HOUR}|1[0-2]|[1-9])\b(?!\s+(?:\w+\s+)?(?:days?|weeks?|months?|years?"
+     r"|hours?|minutes?|people|times|of)\b)", 0.8),
+    # A window: "between eight and ten", "from nine till eleven a m".
+    (rf"\b(?:between|from)\s+(?:{_HOUR}|1[0-2]|[1-9])(?:[\s-]+{_MINUTES})?(?:\s?{_MERIDIEM})?"
+     rf"\s+(?:and|to|till|until)\s+(?:{_HOUR}|1[0-2]|[1-9])(?:[\s-]+{_MINUTES})?"
+     rf"(?:\s?{_MERIDIEM})?\b(?!\s+(?:\w+\s+)?(?:days?|weeks?|months?|years?|hours?|minutes?"
+     r"|people|times|percent)\b)", 0.95),
     (r"\b(?:noon|midday|midnight)\b", 0.8),
     (r"\b(?:[01]?\d|2[0-3]):[0-5]\d\b", 0.8),
     (r"(?<=\bat )(?:[01]?\d|2[0-3])\.[0-5]\d\b", 0.7),
