@@ -147,3 +147,15 @@ def test_a_text_value_may_hold_another_text_fields_value(extractor: FieldExtract
                   examples=["it [arrived with a broken handle]"]))
     assert values["item"] is not None and "lamp" in values["item"]
     assert values["return_reason"] is not None and "cracked" in values["return_reason"]
+
+
+def test_a_span_that_names_a_field_is_no_text_value(extractor: FieldExtractor) -> None:
+    # "membership number" is what the caller is asked for, not the class she wants to join.
+    values = _extract(
+        extractor,
+        ["Can I have your membership number?", "Yes, it's 4 4 0 7 1 2. The membership number."],
+        FieldSpec(name="membership_number", kind="digits", description="the member's number"),
+        FieldSpec(name="class_wanted", kind="text", description="the fitness class to book",
+                  examples=["I'd like to join [the Tuesday spin class]"]))
+    assert values["membership_number"] == "440712"
+    assert values["class_wanted"] is None

@@ -1,10 +1,12 @@
 """Detectors for `text`, `choice` and `yes_no` fields: what a field is comes from its spec alone.
 
 A free-text value (a reason, an issue, an item) is one of the call's clauses or noun phrases
-(spaCy's parse, trimmed of fillers and dangling words). Each is scored against the field by MiniLM
-(near its example values and name; its sentence near the description, cues and example
-sentences), by the parse (tied to one of the field's words: "a refund for [the boots]"), and not
-being made of the field's own words ("refund") nor mostly another kind's value (an amount, a name).
+(spaCy's parse, trimmed of fillers and dangling words). Each span is described by a few numbers
+relative to the field (`FEATURES`: MiniLM likeness to its name, example values, description and
+cues; whether its sentence answers a question about the field; a parse link to the field's words;
+its share of the field's own words; who said it ...), and one logistic scorer, fitted on the
+tuning calls' scripts (text_scorer.json, `eval/train_text_scorer.py`), turns them into the
+chance that it is the value. The same weights serve every text field of every category.
 A choice is one of its listed values or synonyms said in the call, by word, by lemma or, for a
 paraphrase, by MiniLM. A yes/no value is the reply to the question that asks the field, or a
 statement of it ("I don't have insurance"), read for its polarity.
@@ -17,14 +19,18 @@ texts are embedded once per process.
 from __future__ import annotations
 
 import functools
+import json
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
+from audiohub.errors import BackendUnavailableError
 from audiohub.extraction.backends.local.call import CallView, Candidate, Span
 from audiohub.fieldspec import FieldSpec
 
@@ -63,11 +69,10 @@ _NUMERIC_ENTS = frozenset({"DATE", "TIME", "MONEY", "CARDINAL", "ORDINAL", "QUAN
 # How a thing hangs on the word that introduces it: "refund [the boots]", "the item is [a
 # kettle]", "a refill on [my inhaler]", "a kettle and [a toaster]".
 _OBJECT_DEPS = frozenset({"dobj", "pobj", "attr", "nsubjpass", "appos", "conj"})
-# What a parse link to one of the field's words adds to a span's cosine.
-_LINKED = 0.25
 # Regular English endings of a word: "install" -> "installed", "cancel" -> "cancelling".
 _INFLECTIONS = frozenset({"s", "es", "d", "ed", "ing", "led", "ling"})
 _MEMO = "detect_text.spans"
+_SCORER = Path(__file__).with_name("text_scorer.json")
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,9 @@ class _CallSpans:
     # Per span: its content lemmas, the token index of its syntactic root, and a factor below
     # one when it is mostly another kind's value (an amount, a date, a name).
     lemmas: list[frozenset[str]]
+    words: list[int]
+    named: list[float]
+    recurs: list[int]
     roots: list[int]
     typed: npt.NDArray[np.float64]
 
@@ -193,6 +201,7 @@ def _call_spans(call: CallView) -> _CallSpans:
                 span = (doc[i].idx, doc[j - 1].idx + len(doc[j - 1]))
                 seen.setdefault(span, (index, nominal))
     spans = sorted(seen)
+    lemma_count = Counter(t.lemma_.lower() for t in doc if t.is_alpha)
     toks = [doc.char_span(a, b, alignment_mode="expand") for a, b in spans]
     result = _CallSpans(
         spans=spans,
@@ -201,6 +210,9 @@ def _call_spans(call: CallView) -> _CallSpans:
         vectors=_span_vectors(call.text, spans),
         lemmas=[frozenset(t.lemma_.lower() for t in ts or () if t.is_alpha and not t.is_stop)
                 for ts in toks],
+        words=[sum(not t.is_punct for t in ts or ()) for ts in toks],
+        named=[sum(t.pos_ == "PROPN" for t in ts) / len(ts) if ts else 0.0 for ts in toks],
+        recurs=[lemma_count[ts.root.lemma_.lower()] if ts is not None else 0 for ts in toks],
         roots=[ts.root.i if ts is not None else -1 for ts in toks],
         typed=np.array([_typed(ts) if ts is not None else 1.0 for ts in toks]),
     )
@@ -256,49 +268,112 @@ def _max_sim(vectors: F32, refs: F32) -> npt.NDArray[np.float32] | None:
     return (vectors @ refs.T).max(axis=1) if len(refs) else None
 
 
-def _scores(call: CallView, cs: _CallSpans, fv: _FieldVectors, side: str
-            ) -> npt.NDArray[np.float64]:
-    """How much each span reads like a value of the field, before calibration.
+# What the text scorer reads of a span, in the order of text_scorer.json's weights.
+FEATURES = (
+    "name",        # cosine to the field's name ("router" for a device)
+    "example",     # best cosine to the field's example values (0 without examples)
+    "description", # cosine to the field's description
+    "cue",         # best cosine to its cues and example sentences (0 without)
+    "context",     # the best clause of the span's sentence, near the description or cues
+    "asked",       # the span's sentence replies to a question near the field
+    "own",         # share of the span's words that are the field's own ("refund" is all)
+    "linked",      # the parse ties it to one of the field's words ("a refund for [the boots]"),
+                   # or, for a field that is asked, it is its speaker's question
+    "typed",       # 1, or less for a span that is mostly an amount, date or name
+    "question",    # said in a question, for a field whose value is not itself asked
+    "greeting",    # said in the agent's greeting
+    "phrase",      # a noun phrase (else a clause)
+    "length",      # log(1 + words)
+    "speaker",     # said by the field's `said_by` party (0.5 when either, or unknown)
+)
 
-    Like a value: near the example values and the field's name ("router" for a device). About
-    the field: the span, and the best clause of its sentence, near the description, cues and
-    example sentences ("I'd like a refund for ..." for the item to refund). Tied to it: the parse
-    links the span to the field's words ("a refund for [a pair of boots]"). Not its own words: a
-    span made only of the field's words ("refund", "question") names the field and is no value;
-    likeness to the description alone favours such topic words, so it is one view of several.
+
+def features(call: CallView, field: FieldSpec) -> tuple[list[Span], F32]:
+    """Each clause and noun phrase of the call, and what the scorer reads of it for `field`.
+
+    Every feature is relative to the field's spec (its name, description, cues and examples)
+    or generic (the parse, the speaker, the question before), never to a field or a phrase of
+    the library: the same weights score every text field of every category.
     """
+    cs = _call_spans(call)
+    if not cs.spans:
+        return [], np.zeros((0, len(FEATURES)), dtype=np.float32)
+    fv = vectors_of(field)
     v = cs.vectors
-    said, _, context = _about(cs, fv)
-    name = 0.85 * (v @ fv.name[0])
-    examples = _max_sim(v, fv.examples)
-    like_value = name if examples is None else np.maximum(name, examples)
-    raw = 0.55 * like_value + 0.1 * said + 0.35 * context
-    # The share of the span's words that are the field's own: "refund" is all of it, "I'd
-    # like a refund" half.
-    own = np.array([len(w & fv.own) / len(w) if w else 0.0 for w in cs.lemmas])
-    linked = np.array([_linked(call, root, fv.anchors) for root in cs.roots])
-    # A field whose value is asked is tied to the clauses of its speaker's questions.
-    linked |= np.array([fv.asking and not cs.phrase[k] and call.is_question(sent)
-                        and side in ("either", "agent" if call.by_agent(sent) else "customer")
-                        for k, sent in enumerate(cs.sents)], dtype=bool)
-    raw = raw + _LINKED * (linked & (own < 1.0))
-    return _named_more(call, cs, raw * (1.0 - 0.7 * own) * cs.typed, like_value)
+    zero = np.zeros(len(cs.spans), dtype=np.float32)
+    said, near, context = _about(cs, fv)
+    refs = np.vstack([fv.cues, fv.sentences])
+    cue = _max_sim(v, refs)
+    # A reply's sentence is near the field when the question before it is ("What seems to be
+    # the problem?" "[The boiler's leaking]").
+    best: dict[int, float] = {}
+    for k, sent in enumerate(cs.sents):
+        best[sent] = max(best.get(sent, 0.0), float(near[k]))
+    asks = {r: best.get(q, 0.0) for q in range(len(call.sents))
+            if call.is_question(q) and (r := _reply(call, q)) is not None}
+    greeting = next((i for i in range(len(call.sents)) if call.by_agent(i)), -1)
+    side = field.said_by
+
+    columns = {
+        "name": v @ fv.name[0],
+        "example": zero if (m := _max_sim(v, fv.examples)) is None else m,
+        "description": said,
+        "cue": zero if cue is None else cue,
+        "context": context,
+        "asked": np.array([asks.get(sent, 0.0) for sent in cs.sents]),
+        "own": np.array([len(w & fv.own) / len(w) if w else 0.0 for w in cs.lemmas]),
+        # A field whose value is asked is tied to the clauses of its speaker's questions.
+        "linked": np.array([_linked(call, root, fv.anchors) or (
+            fv.asking and not cs.phrase[k] and call.is_question(cs.sents[k])
+            and side in ("either", "agent" if call.by_agent(cs.sents[k]) else "customer"))
+            for k, root in enumerate(cs.roots)]),
+        "typed": cs.typed,
+        "question": np.array([call.is_question(sent) and not fv.asking for sent in cs.sents]),
+        "greeting": np.array([sent == greeting for sent in cs.sents]),
+        "phrase": np.array(cs.phrase),
+        "length": np.log1p(np.array(cs.words)),
+
+        "one_word": np.array(cs.words) == 1,
+        "named": np.array(cs.named),
+        "recurs": np.log1p(np.array(cs.recurs)),
+        "position": np.array(cs.sents) / max(len(call.sents) - 1, 1),
+        "speaker": np.array([0.5 if side == "either" else float(
+            call.by_agent(sent) == (side == "agent")) for sent in cs.sents]),
+    }
+    return cs.spans, np.column_stack([columns[f] for f in FEATURES]).astype(np.float32)
 
 
-def _named_more(call: CallView, cs: _CallSpans, raw: npt.NDArray[np.float64],
-                like: F32) -> npt.NDArray[np.float64]:
-    """A plain noun that reads most like the field's values gives way to what names it more
-    precisely, which takes its score a little raised: an apposition ("my pills, [lisinopril]")
-    and the reply to a which-question ("Which printer?" "[A Brother laser]")."""
-    out, doc = raw.copy(), call.doc
+@functools.cache
+def _weights() -> tuple[F32, float]:
+    """The scorer's weights (text_scorer.json, fitted by eval/train_text_scorer.py on the
+    tuning calls' scripts)."""
+    data = json.loads(_SCORER.read_text(encoding="utf-8"))
+    if tuple(data["features"]) != FEATURES:
+        raise BackendUnavailableError(f"{_SCORER.name} was fitted on other features; refit "
+                                      "it with eval/train_text_scorer.py")
+    return np.array(data["weights"], dtype=np.float32), float(data["bias"])
+
+
+def quality(x: F32) -> npt.NDArray[np.float64]:
+    """The scorer's probability that each row's span is the field's value."""
+    w, b = _weights()
+    return np.asarray(1.0 / (1.0 + np.exp(-(x @ w + b))), dtype=np.float64)
+
+
+def _named_more(call: CallView, cs: _CallSpans, q: npt.NDArray[np.float64]
+                ) -> npt.NDArray[np.float64]:
+    """A plain noun that is among the best gives way to what names it more precisely, an
+    apposition ("my pills, [lisinopril]") or the reply to a which-question ("Which printer?" "[A
+    Brother laser]"), which takes its score a little raised."""
+    out, doc = q.copy(), call.doc
     for plain, named in _naming_pairs(call):
         of = [k for k, root in enumerate(cs.roots) if root == plain]
-        if of and max(like[k] for k in of) >= 0.9 * like.max():
+        if of and max(q[k] for k in of) >= 0.9 * q.max():
             for k, root in enumerate(cs.roots):
                 if root == named:
-                    out[k] = max(out[k], max(raw[k] for k in of) + 0.05)
+                    out[k] = max(out[k], min(max(q[k] for k in of) + 0.02, 1.0))
                 elif cs.lemmas[k] == {doc[plain].lemma_.lower()}:
-                    out[k] = min(out[k], 0.7 * raw[k])
+                    out[k] = 0.7 * q[k]
     return out
 
 
@@ -386,21 +461,12 @@ def detect_text(call: CallView, field: FieldSpec) -> list[Candidate]:
     Returns:
         One candidate per span with a quality above zero, best first.
     """
-    cs = _call_spans(call)
-    if not cs.spans:
+    spans, x = features(call, field)
+    if not spans:
         return []
-    fv = vectors_of(field)
-    quality = _calibrated(_scores(call, cs, fv, field.said_by).astype(np.float32))
-    greeting = next((i for i in range(len(call.sents)) if call.by_agent(i)), -1)
-    out = []
-    for k, (s, e) in enumerate(cs.spans):
-        q = float(quality[k])
-        if call.is_question(cs.sents[k]) and not fv.asking:
-            q *= 0.6  # the agent asking about it ("was it lost or stolen?") says no value
-        if cs.sents[k] == greeting:
-            q *= 0.3  # the greeting names the company and the agent
-        if q > 0.0:
-            out.append(Candidate(s, e, call.text[s:e], "text", round(q, 4)))
+    q = _named_more(call, _call_spans(call), quality(x))
+    out = [Candidate(s, e, call.text[s:e], "text", round(float(p), 4))
+           for (s, e), p in zip(spans, q, strict=True)]
     return sorted(out, key=lambda c: -c.quality)
 
 
