@@ -41,6 +41,9 @@ def test_field_normal_form() -> None:
         ("4821", "4 8 2 1", True),
         ("$49.99", "forty nine dollars and ninety nine cents", True),
         ("58.30", "$58.30", True),  # the sign is punctuation, as the taxonomy says
+        ("thirty-six pounds", "£36", True),  # pounds and euros read as said, like dollars
+        ("sixty-two pounds thirty", "£62.30", True),
+        ("twelve euros fifty", "€12.50", True),
         ("58.30", "$58.31", False),
         ("stolen", "my credit card was stolen", True),  # expected inside returned
         ("left it in a taxi", "taxi", True),  # returned (>= 3 chars) inside expected

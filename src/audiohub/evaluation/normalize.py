@@ -10,7 +10,10 @@ import re
 
 from audiohub.numberwords import ordinal_suffix, words_to_digits
 
-_MONEY = re.compile(r"\$\s?(\d[\d,]*)(?:\.(\d{1,2}))?")
+_MONEY = re.compile(r"([$£€])\s?(\d[\d,]*)(?:\.(\d{1,2}))?")
+# How each sign's amount is said: "forty nine dollars and ninety nine cents", "sixty-two pounds
+# thirty", "twelve euros fifty".
+_SAID = {"$": ("dollars", "and {} cents"), "£": ("pounds", "{}"), "€": ("euros", "{}")}
 # Written forms of spoken titles, as Whisper's own English normalizer reads them ("Dr." is
 # "doctor"); "Ms." is how Whisper writes a spoken "Miss".
 _TITLES = {"dr": "doctor", "mr": "mister", "mrs": "missus", "ms": "miss"}
@@ -19,11 +22,11 @@ _DIGIT_ORDINAL = re.compile(r"^(\d+)(st|nd|rd|th)$")
 
 def _expand_money(text: str) -> str:
     def repl(m: re.Match[str]) -> str:
-        dollars = m.group(1).replace(",", "")
-        cents = m.group(2)
+        unit, minor = _SAID[m.group(1)]
+        whole, cents = m.group(2).replace(",", ""), m.group(3)
         if cents and int(cents):
-            return f" {dollars} dollars and {int(cents)} cents "
-        return f" {dollars} dollars "
+            return f" {whole} {unit} {minor.format(int(cents))} "
+        return f" {whole} {unit} "
     return _MONEY.sub(repl, text)
 
 
