@@ -66,6 +66,16 @@ def test_a_shop_after_at_is_an_organisation() -> None:
     assert "Copperleaf Books" in found
 
 
+def test_a_name_ending_in_a_business_word_is_an_organisation_not_its_street() -> None:
+    field = FieldSpec(name="branch", kind="organization")
+    found = detect(CallText(load_spacy()(
+        "Please send the refill to Larchmont Chemists on Dunmore Road. The Pharmacy is shut.")),
+        field)
+
+    assert found[0].value == "Larchmont Chemists" and found[0].quality == 1.0
+    assert "Pharmacy" not in [c.value for c in found]  # a business word alone names nothing
+
+
 def test_a_short_reply_to_the_question_for_an_address_is_one() -> None:
     found = _values("Lovely, and what's the address there? Unit 5, 31 Ferry Row.",
                     FieldSpec(name="delivery_address", kind="address"))

@@ -17,7 +17,14 @@ from spacy.util import filter_spans
 
 from audiohub.extraction.backends.local.call import CallView, Candidate, Span
 from audiohub.extraction.backends.local.dialogue import CallText, term_pattern
-from audiohub.extraction.backends.local.kinds import KINDS, STREETS, TITLES, UNITS, words
+from audiohub.extraction.backends.local.kinds import (
+    BUSINESSES,
+    KINDS,
+    STREETS,
+    TITLES,
+    UNITS,
+    words,
+)
 from audiohub.fieldspec import FieldKind, FieldSpec
 
 if TYPE_CHECKING:
@@ -47,6 +54,10 @@ def _matcher(vocab: Vocab) -> Matcher:
                      {"ORTH": ".", "OP": "?"}, {"IS_SPACE": False, "IS_PUNCT": False}]
     town: Pattern = [{"ORTH": ","}, {"IS_TITLE": True, "POS": "PROPN", "OP": "+"}]
     matcher.add("TITLED", [title])
+    # A capitalised name that ends in a business word, the business word capitalised too.
+    business: Pattern = [{"IS_TITLE": True, "LOWER": {"NOT_IN": list(BUSINESSES)}, "OP": "+"},
+                         {"IS_TITLE": True, "LOWER": {"IN": list(BUSINESSES)}}]
+    matcher.add("BUSINESS", [business], greedy="LONGEST")
     flat: Pattern = [{"LOWER": {"IN": list(UNITS)}}, {"IS_PUNCT": False}, {"ORTH": ",", "OP": "?"}]
     matcher.add("ADDRESS", [p + t for p in (street, flat + street) for t in ([], unit, town,
                                                                              unit + town)],
@@ -87,6 +98,12 @@ def _all(call: CallView) -> dict[FieldKind, list[Candidate]]:
     out["address"] = [Candidate(s, e, text[s:e], "address") for s, e in taken]
     out["person"] = [Candidate(t.start_char, t.end_char, t.text, "person") for t in titled]
     taken += [(t.start_char, t.end_char) for t in titled]
+    # "Fairway Pharmacy"; not "The Pharmacy" (a name less its article must keep a word).
+    business = [span for m in filter_spans([m for label, m in matches if label == "BUSINESS"])
+                if (span := _trimmed(m)) is not None and " " in text[span[0]:span[1]]
+                and not any(s < span[1] and span[0] < e for s, e in taken)]
+    out["organization"] = [Candidate(s, e, text[s:e], "organization") for s, e in business]
+    taken += business
     for ent in doc.ents:
         kind = _LABELS.get(ent.label_)
         span = _trimmed(ent) if kind is not None else None

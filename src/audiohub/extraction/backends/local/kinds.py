@@ -86,6 +86,13 @@ STREETS = ("street", "st", "avenue", "ave", "road", "rd", "boulevard", "blvd", "
            "highway", "close", "crescent", "grove", "gardens", "square", "row", "mews", "walk",
            "rise", "hill", "green")
 UNITS = ("apartment", "apt", "unit", "suite", "flat")
+# Words that end the name of a business: "Fairway Pharmacy", "Harbor Bank", "Elm Dental".
+BUSINESSES = ("pharmacy", "chemist", "chemists", "bank", "clinic", "surgery", "hospital",
+              "dental", "practice", "store", "stores", "shop", "market", "supermarket", "cafe",
+              "restaurant", "hotel", "inn", "airlines", "airways", "air", "insurance", "motors",
+              "garage", "energy", "telecom", "mobile", "broadband", "gym", "fitness", "school",
+              "college", "university", "library", "electronics", "furniture", "books",
+              "group", "company", "co", "inc", "ltd", "limited", "llc", "services")
 
 # Old specs: a field's kind from the words of its name (last word first) and description.
 _NAME_WORDS: tuple[tuple[FieldKind, tuple[str, ...]], ...] = (
