@@ -72,8 +72,8 @@ def test_an_offer_turned_down_gives_way_to_the_one_taken(extractor: FieldExtract
 def test_a_name_said_in_part_and_in_full_is_the_full_name(extractor: FieldExtractor) -> None:
     values = _extract(
         extractor, ["Riverside Motor Club, you're speaking with Dev.",
-                    "Hello, this is Gwen, calling about my renewal.",
-                    "Can I take your full name?", "Gwen Talbot-Hughes."],
+                    "Hello, I'm calling about my renewal.",
+                    "Can I take your full name?", "Gwen Talbot-Hughes.", "Thank you, Gwen."],
         FieldSpec(name="member_name", kind="person", said_by="customer"))
 
     assert values == {"member_name": "Gwen Talbot-Hughes"}
@@ -81,7 +81,8 @@ def test_a_name_said_in_part_and_in_full_is_the_full_name(extractor: FieldExtrac
 
 def test_one_value_goes_to_one_field(extractor: FieldExtractor) -> None:
     values = _extract(
-        extractor, ["My name is Ivo Marsh.", "Yes, Ivo Marsh, that's right."],
+        extractor, ["Northgate Heating, how can I help?", "My name is Ivo Marsh.",
+                    "Yes, Ivo Marsh, that's right."],
         FieldSpec(name="caller_name", kind="person", said_by="customer"),
         FieldSpec(name="engineer_name", kind="person", cues=["engineer"]))
 

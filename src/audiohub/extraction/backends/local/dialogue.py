@@ -1,36 +1,25 @@
 """A call as a dialogue: its sentences, who says each, which ask something, and which answer.
 
-Transcripts have no speaker labels, so who speaks is a guess from how agents talk (they greet,
-name the company, offer help). Questions are found by their words as well as their question
-mark, which Whisper often drops. `answers` is the one reader of "a question, then the sentence
-that answers it" that every kind of field uses.
+Transcripts have no speaker labels, so who speaks is a guess (speakers.py: a model of how agents
+and customers talk, fitted on the tuning calls). Questions are found by their words as well as
+their question mark, which Whisper often drops. `answers` is the one reader of "a question, then
+the sentence that answers it" that every kind of field uses.
 """
 
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from collections.abc import Iterable
 from typing import Any
 
 from spacy.tokens import Doc
 
+from audiohub.extraction.backends.local.speakers import agent_sentences
+
 Span = tuple[int, int]
 
-# What agents say, and only agents: "Thank you for calling ...", "How can I help?"
-_AGENT = re.compile(r"thank(?:s| you) for calling|\bspeaking\b|how (?:can|may) I (?:help|assist)"
-                    r"|I'll be (?:helping|assisting)|you've reached|you're speaking (?:to|with)"
-                    r"|what can I (?:do|help you with)|welcome to", re.I)
-_HELP = re.compile(r"how (?:can|may) I (?:help|assist)|what can I (?:do|help you with)", re.I)
-_GREETING = re.compile(r"thank(?:s| you) for calling|welcome to|you've reached", re.I)
-# How an agent answers the phone: "Good afternoon, Hillside Vets, ..."
-_OPENER = re.compile(r"\W*good (?:morning|afternoon|evening)\b", re.I)
-_SELF_INTRO = re.compile(r"\b(?:this is|my name is|I'm|it's)\s+[A-Z]")
-_FIRST_PERSON = re.compile(r"\b(?:I|I'm|I've|I'd|I'll|my|me|mine|we|our|us)\b", re.I)
-_SECOND_PERSON = re.compile(r"\b(?:you|your|you're|you've|yours)\b", re.I)
-_SERVES = re.compile(r"\b(?:I'll|I will|we'll|we will|let me|I can see|I've (?:booked|sent|flagged"
-                     r"|blocked|cancell?ed|arranged|added|updated|issued|processed|put|got you))\b",
-                     re.I)
 # A sentence that asks, with or without its question mark: "May I have your full name."
 _ASKS = re.compile(r"^(?:\W*(?:okay|ok|sure|so|and|thanks?|thank you|great|alright|all right"
                    r"|right|perfect|lovely)\b[\s,.]*)*(?:what|what's|which|who|whose|who's|when"
@@ -74,9 +63,12 @@ class CallText:
         self.memo: dict[str, Any] = {}
         self._starts = [s for s, _ in self.sents]
         said = [self.text[s:e].strip() for s, e in self.sents]
-        self._agent = _agent_sentences(said)
         self._asks = {i for i, t in enumerate(said)
                       if t.endswith("?") or _ASKS.match(t) or _ELLIPTIC.match(t)}
+
+    @functools.cached_property
+    def _agent(self) -> set[int]:
+        return agent_sentences(self.text, self.sents, self._asks)
 
     def sentence(self, pos: int) -> int:
         return max(0, bisect.bisect_right(self._starts, pos) - 1)
@@ -131,29 +123,3 @@ class CallText:
     def turned_down(self, end: int) -> bool:
         """Whether the speaker declines the value that ends at `end` ("Friday's no good")."""
         return bool(TURNED_DOWN.match(self.text, end))
-
-
-def _agent_sentences(said: list[str]) -> set[int]:
-    """Which sentences the agent says: greetings and offers of help, all before an early offer
-    of help (the agent opens the call), and a self-introduction next to a greeting or an offer
-    ("Harbor Bank. My name is Jessica. How may I help you?")."""
-    out = {i for i, t in enumerate(said) if _AGENT.search(t)}
-    # A call that opens with a few words naming no one's own business is the agent answering:
-    # "Lost and stolen cards." (not "Hello, is that the library?").
-    first = said[0] if said else ""
-    names_line = len(first.split()) <= 5 and not first.endswith("?") \
-        and not _FIRST_PERSON.search(first)
-    if _SELF_INTRO.search(first) or _OPENER.match(first) or names_line:
-        out.add(0)
-    opened = next((i for i, t in enumerate(said[:3]) if _HELP.search(t)), 0)
-    out |= set(range(opened))
-    for i, t in enumerate(said):
-        # The agent serves: a promise ("I'll send you a label") or what is said to the
-        # caller about their things with nothing of the speaker's own ("Is your router on?").
-        if _SERVES.search(t) or (_SECOND_PERSON.search(t) and not _FIRST_PERSON.search(t)):
-            out.add(i)
-        offers = i + 1 < len(said) and _HELP.search(said[i + 1])
-        greets = i > 0 and _GREETING.search(said[i - 1]) and not said[i - 1].endswith("?")
-        if _SELF_INTRO.search(t) and (offers or greets):
-            out.add(i)
-    return out
