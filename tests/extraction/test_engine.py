@@ -79,6 +79,25 @@ def test_a_name_said_in_part_and_in_full_is_the_full_name(extractor: FieldExtrac
     assert values == {"member_name": "Gwen Talbot-Hughes"}
 
 
+def test_who_speaks_is_taken_from_the_recording_when_it_tells(extractor: FieldExtractor) -> None:
+    # The caller introduces herself like an agent would; a split stereo recording says it is
+    # her, so her name is not taken for the agent's.
+    turns = [("agent", "Riverside Motor Club, you're speaking with Dev."),
+             ("customer", "Hello, this is Gwen, calling about my renewal."),
+             ("agent", "Can I take your full name?"), ("customer", "Gwen Talbot-Hughes.")]
+    transcript = make_transcript([said for _, said in turns])
+    transcript = transcript.model_copy(update={"segments": [
+        seg.model_copy(update={"speaker": who})
+        for seg, (who, _) in zip(transcript.segments, turns, strict=True)]})
+    spec = CategorySpec(domain="test", category="test", description="A test category.",
+                        prompt="Extract the fields.", fields=[
+                            FieldSpec(name="member_name", kind="person", said_by="customer")])
+
+    values, _ = extractor.extract(transcript, spec)
+
+    assert values == {"member_name": "Gwen Talbot-Hughes"}
+
+
 def test_one_value_goes_to_one_field(extractor: FieldExtractor) -> None:
     values = _extract(
         extractor, ["Northgate Heating, how can I help?", "My name is Ivo Marsh.",

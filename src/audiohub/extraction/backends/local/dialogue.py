@@ -57,8 +57,12 @@ def term_pattern(terms: Iterable[str], gaps: bool = False) -> re.Pattern[str] | 
 class CallText:
     """The parsed call (implements call.CallView)."""
 
-    def __init__(self, doc: Doc) -> None:
+    def __init__(self, doc: Doc, agent: set[int] | None = None) -> None:
+        """`agent`: the sentences the agent says, where the recording tells (split stereo);
+        guessed by speakers.py otherwise."""
         self.doc, self.text = doc, doc.text
+        if agent is not None:
+            self._agent = agent  # the cached property's slot: no guess is made
         self.sents: list[Span] = [(s.start_char, s.end_char) for s in doc.sents]
         self.memo: dict[str, Any] = {}
         self._starts = [s for s, _ in self.sents]

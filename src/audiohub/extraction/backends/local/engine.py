@@ -91,7 +91,9 @@ class FieldExtractor:
         view = disfluency.clean(text)
         if not view.text.strip():
             return values, {}
-        call = CallText(parse(self._nlp, view.text))
+        doc = parse(self._nlp, view.text)
+        call = CallText(doc, _told_apart(transcript, [
+            view.source_span(s.start_char, s.end_char)[0] for s in doc.sents]))
         picks = assign(call, spec.fields)
         words_ = transcript.timed_words()
         evidence: dict[str, Evidence] = {}
@@ -104,6 +106,22 @@ class FieldExtractor:
                 start_s=min(t[0] for t in times) if times else None,
                 end_s=max(t[1] for t in times) if times else None)
         return values, evidence
+
+
+def _told_apart(transcript: Transcript, starts: list[int]) -> set[int] | None:
+    """The sentences (by where each starts in the transcript) that the agent says, when every
+    segment is labelled with its speaker (a split stereo recording); None when not."""
+    if not transcript.segments or any(s.speaker is None for s in transcript.segments):
+        return None
+    spans, cursor = [], 0  # each segment's place in the text: the texts joined by spaces
+    for seg in transcript.segments:
+        said = seg.text.strip()
+        if said:
+            at = transcript.text.find(said, cursor)
+            spans.append((at, seg.speaker == "agent"))
+            cursor = at + len(said)
+    return {i for i, start in enumerate(starts)
+            if next((agent for at, agent in reversed(spans) if at <= start), False)}
 
 
 def assign(call: CallText, fields: list[FieldSpec]) -> dict[str, Candidate]:
