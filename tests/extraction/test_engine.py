@@ -179,3 +179,22 @@ def test_a_span_that_names_a_field_is_no_text_value(extractor: FieldExtractor) -
                   examples=["I'd like to join [the Tuesday spin class]"]))
     assert values["membership_number"] == "440712"
     assert values["class_wanted"] is None
+
+
+def test_a_date_said_again_more_precisely_is_the_precise_one(extractor: FieldExtractor) -> None:
+    values = _extract(
+        extractor,
+        ["When did the tree come down on the fence?",
+         "Last weekend. Sunday morning, so that's the ninth of November."],
+        FieldSpec(name="damage_date", kind="date", cues=["come down"]))
+    assert values == {"damage_date": "ninth of November"}
+
+
+def test_a_vague_date_answering_a_new_question_is_not_merged(extractor: FieldExtractor) -> None:
+    values = _extract(
+        extractor,
+        ["When did the tree come down?", "Last weekend.",
+         "And when can our fencer visit?", "The ninth of November."],
+        FieldSpec(name="damage_date", kind="date", cues=["come down"]),
+        FieldSpec(name="visit_date", kind="date", cues=["visit"]))
+    assert values == {"damage_date": "weekend", "visit_date": "ninth of November"}

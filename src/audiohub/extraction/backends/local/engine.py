@@ -41,6 +41,8 @@ _FILLER = frozenset({"the", "of", "on", "at", "in", "a", *TITLES})
 # against 0.1 lost 1 of 130 values on the tuning scripts); a choice or yes/no this far from the
 # field's words is no value of it.
 _LEAST = {"text": 0.2, "choice": 0.1, "yes_no": 0.1}
+# How far after a vague date its more precise saying may come (characters).
+_RESTATED = 100
 # How far a cue reaches (characters): before the value, and after it ("May 12th instead").
 _BEFORE, _AFTER, _FALLOFF = 120, 40, 25
 
@@ -308,14 +310,26 @@ def same_value(a: Candidate, b: Candidate) -> bool:
     return bool(said[0] and said[1]) and (said[0] <= said[1] or said[1] <= said[0])
 
 
+def _restated(call: CallText, a: Candidate, b: Candidate) -> bool:
+    """Whether date `b` says date `a` again more precisely, right after it and with no question
+    between ("Over the weekend. Saturday night, so the 22nd of March"; "Yesterday. So that's
+    the 6th of March")."""
+    if a.kind != "date" or b.kind != "date" or b.start < a.end or b.quality <= a.quality:
+        return False
+    first, last = call.sentence(a.end), call.sentence(b.start)
+    return b.start - a.end <= _RESTATED and last - first <= 2 and not any(
+        call.is_question(i) for i in range(first + 1, last + 1))
+
+
 def settle(call: CallText, scored: list[tuple[float, Candidate]]
            ) -> list[tuple[float, Candidate]]:
     """What the call settled on, one rule for every kind.
 
     A value taken back ("2908. Sorry, no, 2906") or turned down ("Friday's no good") gives way,
     and so does the earlier offer of the value turned down. A value said again (a read-back, a
-    confirmation) is one value: its standing saying (a code's last version, else the fullest,
-    the first of equals) gets the best score of the group, raised for the repetition.
+    confirmation, a date said again more precisely) is one value: its standing saying (a code's
+    last version, else the fullest, the first of equals) gets the best score of the group, raised
+    for the repetition.
     """
     ordered = sorted(scored, key=lambda p: p[1].start)
     out: list[tuple[float, Candidate]] = []
@@ -329,7 +343,8 @@ def settle(call: CallText, scored: list[tuple[float, Candidate]]
         out.append((s, c))
     groups: list[list[int]] = []
     for i, (_, c) in enumerate(out):
-        home = next((g for g in groups if any(same_value(out[j][1], c) for j in g)), None)
+        home = next((g for g in groups if any(
+            same_value(out[j][1], c) or _restated(call, out[j][1], c) for j in g)), None)
         groups.append([i]) if home is None else home.append(i)
     for g in (g for g in groups if len(g) > 1):
         last = _key(out[g[-1]][1].value)
