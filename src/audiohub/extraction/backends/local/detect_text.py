@@ -21,7 +21,6 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,12 +82,10 @@ class _CallSpans:
     sents: list[int]
     phrase: list[bool]
     vectors: F32
-    # Per span: its content lemmas, the token index of its syntactic root, and a factor below
-    # one when it is mostly another kind's value (an amount, a date, a name).
+    # Per span: its content lemmas, its words, the token index of its syntactic root, and a
+    # factor below one when it is mostly another kind's value (an amount, a date, a name).
     lemmas: list[frozenset[str]]
     words: list[int]
-    named: list[float]
-    recurs: list[int]
     roots: list[int]
     typed: npt.NDArray[np.float64]
 
@@ -201,7 +198,6 @@ def _call_spans(call: CallView) -> _CallSpans:
                 span = (doc[i].idx, doc[j - 1].idx + len(doc[j - 1]))
                 seen.setdefault(span, (index, nominal))
     spans = sorted(seen)
-    lemma_count = Counter(t.lemma_.lower() for t in doc if t.is_alpha)
     toks = [doc.char_span(a, b, alignment_mode="expand") for a, b in spans]
     result = _CallSpans(
         spans=spans,
@@ -211,8 +207,6 @@ def _call_spans(call: CallView) -> _CallSpans:
         lemmas=[frozenset(t.lemma_.lower() for t in ts or () if t.is_alpha and not t.is_stop)
                 for ts in toks],
         words=[sum(not t.is_punct for t in ts or ()) for ts in toks],
-        named=[sum(t.pos_ == "PROPN" for t in ts) / len(ts) if ts else 0.0 for ts in toks],
-        recurs=[lemma_count[ts.root.lemma_.lower()] if ts is not None else 0 for ts in toks],
         roots=[ts.root.i if ts is not None else -1 for ts in toks],
         typed=np.array([_typed(ts) if ts is not None else 1.0 for ts in toks]),
     )
@@ -332,11 +326,6 @@ def features(call: CallView, field: FieldSpec) -> tuple[list[Span], F32]:
         "greeting": np.array([sent == greeting for sent in cs.sents]),
         "phrase": np.array(cs.phrase),
         "length": np.log1p(np.array(cs.words)),
-
-        "one_word": np.array(cs.words) == 1,
-        "named": np.array(cs.named),
-        "recurs": np.log1p(np.array(cs.recurs)),
-        "position": np.array(cs.sents) / max(len(call.sents) - 1, 1),
         "speaker": np.array([0.5 if side == "either" else float(
             call.by_agent(sent) == (side == "agent")) for sent in cs.sents]),
     }
@@ -459,7 +448,7 @@ def detect_text(call: CallView, field: FieldSpec) -> list[Candidate]:
         field: A field of kind `text` (any kind works: only its words and examples are read).
 
     Returns:
-        One candidate per span with a quality above zero, best first.
+        One candidate per span, with the chance that it is the value, best first.
     """
     spans, x = features(call, field)
     if not spans:

@@ -1,7 +1,8 @@
 """A call as a dialogue: its sentences, who says each, which ask something, and which answer.
 
-Transcripts have no speaker labels, so who speaks is a guess (speakers.py: a model of how agents
-and customers talk, fitted on the tuning calls). Questions are found by their words as well as
+A mono transcript has no speaker labels, so who speaks is a guess (speakers.py: a model of how
+agents and customers talk, fitted on the tuning calls) unless the recording tells (split stereo,
+given as `agent`). Questions are found by their words as well as
 their question mark, which Whisper often drops. `answers` is the one reader of "a question, then
 the sentence that answers it" that every kind of field uses.
 """

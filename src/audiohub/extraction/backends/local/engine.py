@@ -120,8 +120,9 @@ def _told_apart(transcript: Transcript, starts: list[int]) -> set[int] | None:
         said = seg.text.strip()
         if said:
             at = transcript.text.find(said, cursor)
-            spans.append((at, seg.speaker == "agent"))
-            cursor = at + len(said)
+            if at >= 0:
+                spans.append((at, seg.speaker == "agent"))
+                cursor = at + len(said)
     return {i for i, start in enumerate(starts)
             if next((agent for at, agent in reversed(spans) if at <= start), False)}
 
