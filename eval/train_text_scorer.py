@@ -42,9 +42,9 @@ OUT = HERE.parent / "src" / "audiohub" / "extraction" / "backends" / "local" / "
 # A span holding the value with this many more words is still the value said (an item with its
 # colour, a reason with its "because"); a longer one is the whole turn.
 EXTRA_WORDS = 6
-L2 = 1.0
-# ... and says at least this share of the value's words.
+# ... and it says at least this share of the value's words.
 COVER = 0.6
+L2 = 1.0
 
 
 @dataclass
@@ -57,6 +57,8 @@ class Group:
 
 
 def groups() -> list[Group]:
+    """Every `text` field of every tuning call (its category's spec, the new pairs created as
+    the eval creates them), with its spans' features and labels."""
     with tempfile.TemporaryDirectory() as tmp:
         manifest = load_manifest(build.build_set("tuning", Path(tmp), text_only=True)["text"],
                                  need_audio=False)
@@ -91,7 +93,7 @@ def holds(expected: str, span: str, limit: int) -> bool:
     says most of the value's words ("knee" is found in "sore knee" but does not say it) in not
     many more."""
     said = span.lower().split()
-    words = {w for w in expected.lower().split()}
+    words = set(expected.lower().split())
     return bool(expected) and field_found(expected, span) and len(said) <= limit \
         and len(words & set(said)) >= COVER * len(words)
 
