@@ -82,7 +82,10 @@ def test_a_skipped_stretch_is_decoded_again_and_merged_in_time_order(
     # The spelling, decoded on its own, fails Whisper's own checks (log-probability under -1:
     # it heard "www.thandewingamini.com."): not trusted, so flagged for a person instead.
     assert _words_in(fixed, *SPELLING) == []
-    assert [f.split(":")[0] for f in fixed.flags] == ["uncovered_speech 18.9-24.6s"]
+    # (The stretch's end moves by a few tenths with the VAD's frames: 24.0 or 24.6 s.)
+    (flag,) = fixed.flags
+    lo, hi = (float(x) for x in re.findall(r"(\d+\.\d)-(\d+\.\d)s", flag)[0])
+    assert flag.startswith("uncovered_speech") and lo <= SPELLING[0] + 0.5 and hi >= 23.5
     assert fixed.speech_coverage is not None and fixed.speech_coverage > before + 0.05
     # What was heard after the greeting is still there, in order.
     assert fixed.text.endswith(raw.text)
