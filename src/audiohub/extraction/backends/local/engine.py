@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from spacy.language import Language
 
 from audiohub.domain import CategorySpec, Evidence, Transcript
-from audiohub.extraction.backends.local import detect_text, disfluency
+from audiohub.extraction.backends.local import disfluency
 from audiohub.extraction.backends.local.call import CallView, Candidate, Span
 from audiohub.extraction.backends.local.dialogue import CallText, term_pattern
 from audiohub.extraction.backends.local.kinds import KINDS, TITLES, words
@@ -226,6 +226,10 @@ def _near(call: CallText, cues: list[Cue], c: Candidate) -> float:
 def score(call: CallText, f: _Field, c: Candidate, rivals: list[_Field]) -> float:
     """How likely `c` is the value of field `f` (0 when it is another field's)."""
     spec, kind = f.spec, KINDS[f.spec.kind]
+    if spec.kind == "text":
+        # The scorer read the span's words, speaker and question (detect_text); a text field has
+        # no rival cued apart from it nor role, so nothing below would change its score.
+        return c.quality
     context = max(_near(call, _hits(call, f), c), _answered(call, f, c, rivals),
                   0.5 * call.accepts(call.sentence(c.start)))
     # A value cued for another field of its kind, or for a role of the kind nobody claims.
@@ -243,13 +247,10 @@ def score(call: CallText, f: _Field, c: Candidate, rivals: list[_Field]) -> floa
         said /= max(c.quality, 0.1)
     if spec.said_by != "either" and call.by_agent(sent) != (spec.said_by == "agent"):
         said *= 0.5
-    # A question says no value, unless the value is itself something asked.
-    asked = spec.kind == "text" and detect_text.vectors_of(spec).asking
-    said *= 0.8 if call.is_question(sent) and not asked else 1.0
+    # A question says no value (a text value that is itself asked is scored by detect_text).
+    said *= 0.8 if call.is_question(sent) else 1.0
     if spec.length and spec.kind in ("code", "digits"):
         said *= 1.0 if len(re.sub(r"\W", "", c.value)) == spec.length else 0.1
-    if spec.kind == "text":  # the scorer read the span's words, speaker and question
-        return c.quality
     if spec.kind in _TEXT_KINDS:  # the detector read the words; the cues and question add
         return c.quality * said * (0.5 + 0.5 * context)
     return c.quality * said * max(context, kind.guess)
